@@ -1,0 +1,18 @@
+// Version, export macro and build-time knobs.
+#pragma once
+
+#define GOCORO_VERSION_MAJOR 0
+#define GOCORO_VERSION_MINOR 1
+#define GOCORO_VERSION_PATCH 0
+
+#if defined(__GNUC__)
+#define GO_API __attribute__((visibility("default")))
+#define GO_NOINLINE [[gnu::noinline]]
+#define GO_LIKELY(x) __builtin_expect(!!(x), 1)
+#define GO_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define GO_API
+#define GO_NOINLINE
+#define GO_LIKELY(x) (x)
+#define GO_UNLIKELY(x) (x)
+#endif

@@ -1,0 +1,98 @@
+// struct g: the control block of one goroutine (Go's runtime.g).
+//
+// A goroutine is the coroutine stack of one spawned go::task plus this header. Nested
+// `co_await task` calls run inside the same g; the g only knows the innermost suspended
+// frame (resume_point), which is what the scheduler resumes.
+//
+// Fields, and who may touch them:
+//   schedlink          the queue that currently holds the g (inject list, a batch in flight).
+//   resume_point       the g itself while running; whoever readies it afterwards reads it
+//                      after the ready (ordered by the queue's release/acquire).
+//   after, unlockf,    written by the running g inside an await_suspend (park/yield), read
+//   unlock_arg         by its worker right after resume() returns: same thread.
+//   owner, id, ops     immutable after spawn.
+//   status, reason     written by the scheduler at each transition, relaxed; read by
+//                      diagnostics (stats, the shutdown sweep) which tolerate staleness.
+//   joiner             written by the joiner before it sets join_waiting (release); read
+//                      by the exiting g after it sees join_waiting (acquire). A g*, or an
+//                      outside_event* when join_by_thread is set too.
+//   join_state         atomic; the join protocol in lib/runtime/goroutine.cpp.
+//   reg_*              protected by the registry shard lock reg_shard names.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+
+#include "go/config.hpp"
+#include "go/detail/atomic.hpp"
+
+namespace go::detail {
+
+class sched;
+struct g;
+
+// Who owns the g, by state (the states of Go's _G* in runtime2.go, reduced).
+enum class g_status : std::uint8_t {
+  runnable,  // in a run queue (local, runnext or global); the queue owns it
+  running,   // being resumed by a worker; that worker owns it
+  waiting,   // parked on a primitive; the primitive's wait list owns it, ready() hands it back
+  dead,      // finished or killed; the join_handle (or nobody, once detached) owns the block
+};
+
+// Why a waiting g waits, shown in diagnostics (Go's waitReason).
+enum class wait_reason : std::uint8_t {
+  none,
+  join,        // "goroutine join"
+  wait_group,  // "sync.WaitGroup.Wait"
+  blocking,    // "blocking call"
+  park,        // a user of detail::park that named no reason
+};
+
+GO_API const char* to_string(wait_reason r) noexcept;
+
+// What the worker does with the g when resume() returns.
+enum class after_resume : std::uint8_t {
+  exit,   // the root task finished
+  park,   // the g parked: run unlockf, then it belongs to whoever will ready it
+  yield,  // go::yield(): back to the run queue
+};
+
+// The unlock function of a park (Go's gopark unlockf). It runs on the worker after the
+// g's coroutine stack has fully suspended. Returning false cancels the park: the g is
+// resumed at once.
+using unlock_fn = bool (*)(g* gp, void* arg) noexcept;
+
+// The parts of a g that depend on the spawned task's type.
+struct g_ops {
+  void (*destroy)(g*) noexcept;               // free the block (task frames, callable, g)
+  void (*kill)(g*) noexcept;                  // destroy the coroutine stack, keep the block
+  std::exception_ptr (*failure)(g*) noexcept; // the exception the root task ended with
+};
+
+// join_state bits
+inline constexpr std::uint32_t join_done = 1;      // the g has finished or was killed
+inline constexpr std::uint32_t join_waiting = 2;   // a joiner is parked on it (joiner is set)
+inline constexpr std::uint32_t join_detached = 4;  // the handle is gone; the g frees itself
+inline constexpr std::uint32_t join_killed = 8;    // finished by the shutdown, not by its task
+inline constexpr std::uint32_t join_by_thread = 16;  // with join_waiting: joiner is an outside_event
+
+struct g {
+  g* schedlink = nullptr;
+  std::coroutine_handle<> resume_point;
+  unlock_fn unlockf = nullptr;
+  void* unlock_arg = nullptr;
+  sched* owner = nullptr;
+  const g_ops* ops = nullptr;
+  void* joiner = nullptr;
+  std::uint64_t id = 0;
+  atomic<std::uint32_t> join_state{0};
+  atomic<g_status> status{g_status::runnable};
+  atomic<wait_reason> reason{wait_reason::none};
+  after_resume after = after_resume::exit;
+  std::int32_t reg_shard = -1;
+  g* reg_prev = nullptr;
+  g* reg_next = nullptr;
+};
+
+}  // namespace go::detail

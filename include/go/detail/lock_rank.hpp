@@ -1,0 +1,38 @@
+// THE lock order of gocoro. A lock may be taken only while every lock the thread
+// already holds has a lower rank ("a < b" means a is acquired before b), the way
+// Go's mklockrank.go states it. Debug builds check it on every acquisition.
+//
+//   primitive        a sync primitive's own lock (wait_group, ...). It is held while
+//                    the parking goroutine unwinds, and released by the worker in the
+//                    park's unlock function, so registry may nest inside it.
+//   registry         a P's shard of the parked-goroutine registry (lib/runtime/registry)
+//   inject           the global run queue
+//   idle             the parked-worker list
+//   frame_central    the frame allocator's central free lists
+//
+// docs/locking.md mirrors this table.
+#pragma once
+
+#include <cstdint>
+
+namespace go::detail {
+
+enum class lock_rank : std::uint8_t {
+  primitive = 1,
+  registry,
+  inject,
+  idle,
+  frame_central,
+};
+
+#if !defined(NDEBUG) || defined(GO_DEBUG_CHECKS)
+#define GO_LOCK_RANK_CHECKS 1
+// Record that this thread takes / drops a lock of rank r; fatal on an order violation.
+void lock_rank_acquire(lock_rank r) noexcept;
+void lock_rank_release(lock_rank r) noexcept;
+#else
+inline void lock_rank_acquire(lock_rank) noexcept {}
+inline void lock_rank_release(lock_rank) noexcept {}
+#endif
+
+}  // namespace go::detail

@@ -1,0 +1,35 @@
+// go::errc and go::error: the errors gocoro reports for misuse and runtime conditions.
+#pragma once
+
+#include <string>
+#include <system_error>
+
+#include "go/config.hpp"
+
+namespace go {
+
+// What went wrong. Messages follow Go's wording where Go has one.
+enum class errc {
+  no_runtime = 1,          // a goroutine operation was used where no go::runtime is current
+  runtime_stopped,         // the runtime was stopped (or is stopping): spawn refused, or a join
+                           // finds its goroutine destroyed by the shutdown
+  negative_wait_group,     // "sync: negative WaitGroup counter"
+  empty_join_handle,       // awaiting a join_handle that is empty (moved from, detached or joined)
+  invalid_argument,        // a bad option or argument
+};
+
+GO_API const std::error_category& go_category() noexcept;
+
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), go_category()}; }
+
+// The exception gocoro throws. code() says which errc; what() says what was wrong.
+class error : public std::system_error {
+ public:
+  explicit error(errc e) : std::system_error(make_error_code(e)) {}
+  error(errc e, const std::string& what) : std::system_error(make_error_code(e), what) {}
+};
+
+}  // namespace go
+
+template <>
+struct std::is_error_code_enum<go::errc> : std::true_type {};

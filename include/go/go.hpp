@@ -1,0 +1,9 @@
+// The umbrella header for users and samples: everything gocoro offers.
+#pragma once
+
+#include "go/blocking.hpp"
+#include "go/error.hpp"
+#include "go/runtime.hpp"
+#include "go/spawn.hpp"
+#include "go/sync/wait_group.hpp"
+#include "go/task.hpp"

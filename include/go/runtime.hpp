@@ -1,0 +1,126 @@
+// go::runtime and go::run: the scheduler that goroutines run on (Go's runtime, embedded).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "go/spawn.hpp"
+
+namespace go {
+
+struct runtime_options {
+  // Number of Ps (GOMAXPROCS). 0: the GOMAXPROCS environment variable if it holds a
+  // positive number, else the hardware thread count.
+  unsigned procs = 0;
+  // Worker threads are named "<thread_name>-<i>" (Linux keeps the first 15 chars).
+  std::string thread_name = "go-p";
+  // Bound on go::blocking threads (tokio's default is also 512); idle ones exit after
+  // blocking_keep_alive.
+  unsigned max_blocking_threads = 512;
+  std::chrono::milliseconds blocking_keep_alive{10'000};
+  // Print a warning naming a goroutine that runs 10 ms without suspending. Also on
+  // with GODEBUG=longrunwarn=1.
+  bool warn_long_running = false;
+  // Print a Go-style SCHED line to stderr every period. Also GODEBUG=schedtrace=<ms>.
+  std::chrono::milliseconds schedtrace{0};
+  // Called on each worker thread as it starts and before it exits.
+  std::function<void()> on_thread_start;
+  std::function<void()> on_thread_stop;
+};
+
+// A snapshot of scheduler counters; approximate while goroutines run.
+struct runtime_stats {
+  unsigned procs = 0;
+  std::uint64_t spawned = 0;          // goroutines ever started
+  std::uint64_t live = 0;             // started and not yet finished (num_goroutine)
+  std::uint64_t steals = 0;           // successful steals from another P's run queue
+  std::uint64_t worker_parks = 0;     // times a worker went to sleep for lack of work
+  std::uint64_t worker_unparks = 0;   // times a sleeping worker was woken for work
+  std::uint64_t long_running = 0;     // times sysmon saw a goroutine run 10 ms unsuspended
+  std::uint64_t global_queue = 0;     // goroutines in the global run queue
+  std::vector<std::uint64_t> local_queues;  // per P: run queue length (+1 if runnext is set)
+};
+
+// What an exception leaving a detached goroutine does (Go's unrecovered panic). The
+// default prints "panic: <what()>" and "goroutine <id> [running]" to stderr and exits
+// with status 2, as a Go program does. Returns the previous handler.
+using panic_handler = void (*)(std::uint64_t goroutine_id, std::exception_ptr error);
+GO_API panic_handler set_panic_handler(panic_handler h) noexcept;
+
+namespace detail {
+GO_API void check_block_on_allowed(sched* s);
+}  // namespace detail
+
+// go::runtime -- a set of Ps and their worker threads that goroutines run on.
+//
+// <!-- outline:runtime -->
+// Construction starts the workers (one per P), the sysmon thread and an empty
+// go::blocking pool; destruction stops them (stop()).
+// spawn: start a goroutine from any thread, including threads outside the runtime
+//   (it goes to the global run queue and wakes an idle worker).
+// block_on: start a goroutine and block the calling (outside) thread until it
+//   finishes; returns its result or rethrows. Calling it from a goroutine of the same
+//   runtime is refused (it would block a P): co_await the handle instead.
+// stop: workers finish the step they are running and exit; go::blocking calls already
+//   running are waited for; then every goroutine still alive is destroyed at its
+//   suspension point: destructors run, frames are freed, joiners see runtime_stopped.
+//   A goroutine that never suspends keeps stop() waiting, as it keeps its P busy.
+// Thread safety: spawn, block_on and stats may be called from any thread concurrently;
+//   stop (and destruction) from one thread that is not a worker of this runtime.
+// <!-- /outline -->
+class runtime {
+ public:
+  runtime() : runtime(runtime_options{}) {}
+  GO_API explicit runtime(runtime_options opts);
+  GO_API ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  GO_API unsigned procs() const noexcept;
+
+  template <class F, class... Args>
+  auto spawn(F&& f, Args&&... args) {
+    return detail::spawn_on(s_, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  template <class T>
+  T block_on(join_handle<T> h) {
+    detail::check_block_on_allowed(s_);
+    return h.block();
+  }
+
+  template <class F, class... Args>
+  auto block_on(F&& f, Args&&... args) {
+    detail::check_block_on_allowed(s_);
+    return block_on(spawn(std::forward<F>(f), std::forward<Args>(args)...));
+  }
+
+  GO_API void stop();
+  GO_API runtime_stats stats() const;
+
+  // The runtime whose worker is running the calling goroutine; null on other threads.
+  GO_API static runtime* current() noexcept;
+
+ private:
+  detail::sched* s_;
+};
+
+// Go's main: run f(args...) as the main goroutine (id 1) on a new runtime with default
+// options and return its result (or rethrow its exception). When it returns, goroutines
+// still alive are destroyed at their suspension points, as a Go program's are at exit.
+template <class F, class... Args>
+auto run(F&& f, Args&&... args) {
+  runtime rt;
+  return rt.block_on(std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+// Go's runtime.GOMAXPROCS(0): the current runtime's number of Ps (0 off the runtime).
+GO_API unsigned gomaxprocs() noexcept;
+// Go's runtime.NumGoroutine: live goroutines of the current runtime (0 off the runtime).
+GO_API std::uint64_t num_goroutine() noexcept;
+
+}  // namespace go

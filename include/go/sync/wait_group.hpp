@@ -1,0 +1,68 @@
+// go::wait_group: Go's sync.WaitGroup.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+
+#include "go/detail/atomic.hpp"
+#include "go/detail/spinlock.hpp"
+#include "go/detail/waitq.hpp"
+
+namespace go {
+
+// <!-- outline:wait_group -->
+// add(n) / done() never suspend. A counter that goes negative throws
+//   go::error(negative_wait_group) ("sync: negative WaitGroup counter") and is left
+//   as it was.
+// Suspends: `co_await wg.wait()` parks the goroutine until the counter is zero (not
+//   at all if it already is).
+// Resumes: readied by the add/done that brought the counter to zero, on that caller's
+//   P when it is a goroutine (runnext), else through the global queue. Every waiter
+//   is woken.
+// Shutdown: a waiting goroutine destroyed by runtime::stop leaves the wait_group.
+// Default-constructed: ready to use, counter zero. Not copyable or movable.
+// Thread safety: all members may be called concurrently, from goroutines or threads
+//   (add/done; wait needs a goroutine).
+// <!-- /outline -->
+class wait_group {
+ public:
+  wait_group() noexcept = default;
+  wait_group(const wait_group&) = delete;
+  wait_group& operator=(const wait_group&) = delete;
+
+  GO_API void add(int delta);
+  void done() { add(-1); }
+  // The current counter.
+  std::int32_t count() const noexcept {
+    return static_cast<std::int32_t>(state_.load(detail::memory_order_acquire) >> 32);
+  }
+
+  class [[nodiscard]] awaiter {
+   public:
+    explicit awaiter(wait_group& wg) noexcept : wg_(wg) {}
+    awaiter(const awaiter&) = delete;
+    ~awaiter() {
+      if (w_.queued) wg_.cancel(&w_);
+    }
+    bool await_ready() const noexcept { return wg_.count() == 0; }
+    bool await_suspend(std::coroutine_handle<> h) { return wg_.park_wait(&w_, h); }
+    void await_resume() const noexcept {}
+
+   private:
+    wait_group& wg_;
+    detail::waiter w_;
+  };
+  awaiter wait() noexcept { return awaiter(*this); }
+
+ private:
+  GO_API bool park_wait(detail::waiter* w, std::coroutine_handle<> h);
+  GO_API void cancel(detail::waiter* w) noexcept;
+  GO_API void wake_all() noexcept;
+
+  // counter (signed, high 32 bits) | number of parked waiters (low 32 bits).
+  detail::atomic<std::uint64_t> state_{0};
+  detail::spinlock lock_{detail::lock_rank::primitive};
+  detail::waitq waiters_;  // protected by lock_
+};
+
+}  // namespace go

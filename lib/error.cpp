@@ -1,0 +1,41 @@
+// go::errc's error category, and detail::fatal.
+#include "go/error.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "go/detail/assert.hpp"
+
+namespace go {
+
+namespace {
+class category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "go"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::no_runtime: return "no go::runtime is running this code";
+      case errc::runtime_stopped: return "the go::runtime is stopped";
+      case errc::negative_wait_group: return "sync: negative WaitGroup counter";
+      case errc::empty_join_handle: return "empty handle";
+      case errc::invalid_argument: return "invalid argument";
+    }
+    return "unknown go error";
+  }
+};
+}  // namespace
+
+const std::error_category& go_category() noexcept {
+  static const category c;
+  return c;
+}
+
+namespace detail {
+void fatal(const char* msg) noexcept {
+  std::fprintf(stderr, "fatal error: %s\n", msg);
+  std::fflush(stderr);
+  std::abort();
+}
+}  // namespace detail
+
+}  // namespace go

@@ -1,0 +1,119 @@
+// The frame allocator: per-P caches over central batch lists over malloc.
+#include "runtime/frame_alloc.hpp"
+
+#include <cstdlib>
+#include <new>
+
+#include "go/detail/frame_alloc.hpp"
+#include "runtime/sched.hpp"
+
+namespace go::detail {
+
+namespace {
+constexpr std::size_t class_of(std::size_t size) noexcept { return size == 0 ? 0 : (size - 1) / frame_class_step; }
+constexpr std::size_t class_size(std::size_t cls) noexcept { return (cls + 1) * frame_class_step; }
+// Central keeps at most this many batches per class (256 x 32 blocks); beyond that,
+// frames go back to malloc so a burst does not pin its peak forever.
+constexpr std::size_t central_max_batches = 256;
+
+void*& next_of(void* block) noexcept { return *static_cast<void**>(block); }
+void*& batch_next_of(void* block) noexcept { return static_cast<void**>(block)[1]; }
+
+void* malloc_class(std::size_t cls) {
+  void* p = std::malloc(class_size(cls));
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void free_list(void* head) noexcept {
+  while (head) {
+    void* next = next_of(head);
+    std::free(head);
+    head = next;
+  }
+}
+}  // namespace
+
+void* allocate_frame(std::size_t size) {
+  std::size_t cls = class_of(size);
+  if (cls >= frame_classes) return ::operator new(size);
+  if (p* pp = tls().pp) return pp->frames.allocate(cls);
+  return malloc_class(cls);
+}
+
+void deallocate_frame(void* block, std::size_t size) noexcept {
+  if (!block) return;
+  std::size_t cls = class_of(size);
+  if (cls >= frame_classes) return ::operator delete(block, size);
+  if (p* pp = tls().pp) return pp->frames.deallocate(block, cls);
+  std::free(block);
+}
+
+void* frame_cache::allocate(std::size_t cls) {
+  list& l = lists_[cls];
+  if (!l.head) {
+    l.head = central_.take_batch(cls);
+    if (!l.head) return malloc_class(cls);
+    l.count = frame_batch;
+  }
+  void* block = l.head;
+  l.head = next_of(block);
+  --l.count;
+  return block;
+}
+
+void frame_cache::deallocate(void* block, std::size_t cls) noexcept {
+  list& l = lists_[cls];
+  next_of(block) = l.head;
+  l.head = block;
+  if (++l.count < 2 * frame_batch) return;
+  // Hand the newest batch to the central list, keep the rest.
+  void* last = l.head;
+  for (std::uint32_t i = 1; i < frame_batch; ++i) last = next_of(last);
+  void* batch = l.head;
+  l.head = next_of(last);
+  next_of(last) = nullptr;
+  l.count -= frame_batch;
+  central_.put_batch(cls, batch);
+}
+
+frame_cache::~frame_cache() {
+  for (list& l : lists_) free_list(l.head);
+}
+
+void* frame_central::take_batch(std::size_t cls) noexcept {
+  list& l = lists_[cls];
+  l.lock.lock();
+  void* batch = l.batches;
+  if (batch) {
+    l.batches = batch_next_of(batch);
+    --l.count;
+  }
+  l.lock.unlock();
+  return batch;
+}
+
+void frame_central::put_batch(std::size_t cls, void* batch) noexcept {
+  list& l = lists_[cls];
+  l.lock.lock();
+  if (l.count < central_max_batches) {
+    batch_next_of(batch) = l.batches;
+    l.batches = batch;
+    ++l.count;
+    batch = nullptr;
+  }
+  l.lock.unlock();
+  free_list(batch);
+}
+
+frame_central::~frame_central() {
+  for (list& l : lists_) {
+    for (void* b = l.batches; b;) {
+      void* next = batch_next_of(b);
+      free_list(b);
+      b = next;
+    }
+  }
+}
+
+}  // namespace go::detail

@@ -1,0 +1,208 @@
+// A goroutine's life: start, park, ready, yield, exit, and the join protocol between a
+// goroutine and its join_handle.
+//
+// The join protocol. join_state (g.hpp) holds done | waiting | detached | killed | outside.
+//   Exit:   prev = fetch_or(done). If prev has detached, nobody will look: free the g
+//           (reporting a panic if the task failed). Else if prev has waiting, ready the
+//           joiner. Else leave the g for its handle.
+//   Join:   set joiner, then fetch_or(waiting). If prev has done, the exit already
+//           happened: do not park (the park's unlock function returns false).
+//   Detach: prev = fetch_or(detached). If prev has done, free the g now.
+// Each side does exactly one RMW, so exactly one side sees the other's bit and acts:
+// the g is freed exactly once and a waiting joiner is readied exactly once. All RMWs are
+// acq_rel: the exit's release publishes the task's result (and the joiner's acquire
+// reads it); the joiner's release publishes `joiner` to the exit's acquire.
+#include <cstdio>
+
+#include "go/runtime.hpp"
+#include "runtime/sched.hpp"
+
+namespace go::detail {
+
+const char* to_string(wait_reason r) noexcept {
+  switch (r) {
+    case wait_reason::none: return "";
+    case wait_reason::join: return "goroutine join";
+    case wait_reason::wait_group: return "sync.WaitGroup.Wait";
+    case wait_reason::blocking: return "blocking call";
+    case wait_reason::park: return "park";
+  }
+  return "?";
+}
+
+g* current_g() noexcept { return tls().cur; }
+
+g* current_g_or_throw(const char* what) {
+  if (g* gp = tls().cur) return gp;
+  throw error(errc::no_runtime, std::string("go: ") + what + " outside a goroutine (no go::runtime is running this code)");
+}
+
+sched* current_sched_or_throw(const char* what) {
+  if (sched* s = tls().s) return s;
+  throw error(errc::no_runtime, std::string("go: ") + what +
+                                    " outside a goroutine (no go::runtime is current on this thread; use runtime::spawn)");
+}
+
+void check_block_on_allowed(sched* s) {
+  if (tls().s == s)
+    throw error(errc::invalid_argument,
+                "go: runtime::block_on called on a worker of the same runtime; co_await the join_handle instead");
+}
+
+void start(sched* s, g* gp) { s->start(gp); }
+
+void sched::start(g* gp) {
+  gp->owner = this;
+  gp->status.store(g_status::runnable, memory_order_relaxed);
+  worker_tls& t = tls();
+  if (t.s == this) {
+    p& pp = *t.pp;
+    if (pp.goid_next == pp.goid_end) {
+      pp.goid_next = goid_gen_.fetch_add(goid_batch, memory_order_relaxed) + 1;  // only uniqueness matters
+      pp.goid_end = pp.goid_next + goid_batch;
+    }
+    gp->id = pp.goid_next++;
+    pp.spawned.inc();
+    runq_put(pp, gp, /*next=*/true);  // Go's newproc: the new g runs next
+  } else {
+    std::lock_guard lock(outside_mu_);
+    if (stopping_.load(memory_order_relaxed))  // written under outside_mu_
+      throw error(errc::runtime_stopped, "go: spawn on a runtime that is stopping or stopped");
+    gp->id = goid_gen_.fetch_add(1, memory_order_relaxed) + 1;
+    outside_spawned_.fetch_add(1, memory_order_relaxed);  // a statistic
+    global.push(gp);
+  }
+  idlers.notify_one();
+}
+
+void ready(g* gp) noexcept { gp->owner->ready(gp); }
+
+void sched::ready(g* gp) noexcept {
+  gp->status.store(g_status::runnable, memory_order_relaxed);
+  gp->reason.store(wait_reason::none, memory_order_relaxed);
+  worker_tls& t = tls();
+  if (t.s == this && t.pp)
+    runq_put(*t.pp, gp, /*next=*/true);  // Go's ready(): runnext of the readier's P
+  else
+    global.push(gp);
+  if (!stopping()) idlers.notify_one();
+}
+
+void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, void* arg) noexcept {
+  gp->resume_point = h;
+  gp->after = after_resume::park;
+  gp->unlockf = unlockf;
+  gp->unlock_arg = arg;
+  gp->reason.store(why, memory_order_relaxed);
+  gp->status.store(g_status::waiting, memory_order_relaxed);  // before unlockf publishes the g
+  // Registered on its first park only: a g that never parks is always in a run queue or
+  // running, where the shutdown finds it without a registry.
+  if (gp->reg_shard < 0) gp->owner->register_parked(*tls().pp, gp);
+}
+
+void yield_current(std::coroutine_handle<> h) {
+  g* gp = current_g_or_throw("go::yield");
+  gp->resume_point = h;
+  gp->after = after_resume::yield;
+}
+
+void sched::register_parked(p& pp, g* gp) noexcept {
+  pp.reg_lock.lock();
+  gp->reg_shard = static_cast<std::int32_t>(pp.id);
+  gp->reg_prev = nullptr;
+  gp->reg_next = pp.reg_head;
+  if (pp.reg_head) pp.reg_head->reg_prev = gp;
+  pp.reg_head = gp;
+  pp.reg_lock.unlock();
+}
+
+void sched::unregister(g* gp) noexcept {
+  p& pp = *ps[static_cast<unsigned>(gp->reg_shard)];
+  pp.reg_lock.lock();
+  (gp->reg_prev ? gp->reg_prev->reg_next : pp.reg_head) = gp->reg_next;
+  if (gp->reg_next) gp->reg_next->reg_prev = gp->reg_prev;
+  gp->reg_prev = gp->reg_next = nullptr;
+  gp->reg_shard = -1;
+  pp.reg_lock.unlock();
+}
+
+namespace {
+void free_finished(g* gp, std::uint32_t state) noexcept {
+  if (!(state & join_killed))
+    if (std::exception_ptr e = gp->ops->failure(gp)) report_panic(gp->id, e);
+  gp->ops->destroy(gp);
+}
+}  // namespace
+
+void sched::exit(g* gp, bool killed) noexcept {
+  if (gp->reg_shard >= 0) unregister(gp);
+  worker_tls& t = tls();
+  if (t.s == this && t.pp)
+    t.pp->exited.inc();
+  else
+    outside_exited_.fetch_add(1, memory_order_relaxed);  // a statistic
+  gp->status.store(g_status::dead, memory_order_relaxed);
+  std::uint32_t bits = join_done | (killed ? join_killed : 0);
+  std::uint32_t prev = gp->join_state.fetch_or(bits, memory_order_acq_rel);  // see the protocol above
+  if (prev & join_detached) {
+    free_finished(gp, prev | bits);
+  } else if (prev & join_waiting) {
+    if (prev & join_by_thread)
+      static_cast<outside_event*>(gp->joiner)->signal();
+    else
+      detail::ready(static_cast<g*>(gp->joiner));  // the joiner's own runtime
+  }
+}
+
+void detach(g* gp) noexcept {
+  std::uint32_t prev = gp->join_state.fetch_or(join_detached, memory_order_acq_rel);  // see the protocol above
+  if (prev & join_done) free_finished(gp, prev);
+}
+
+void release_joined(g* gp) noexcept { gp->ops->destroy(gp); }
+
+namespace {
+bool join_unlock(g*, void* arg) noexcept {
+  auto* target = static_cast<g*>(arg);
+  std::uint32_t prev = target->join_state.fetch_or(join_waiting, memory_order_acq_rel);  // see the protocol above
+  return !(prev & join_done);  // already done: don't park
+}
+}  // namespace
+
+void park_join(g* target, std::coroutine_handle<> h) {
+  g* gp = current_g_or_throw("co_await on a join_handle");
+  target->joiner = gp;
+  park(gp, h, wait_reason::join, &join_unlock, target);
+}
+
+void join_outside(g* target, outside_event* ev) {
+  target->joiner = ev;
+  std::uint32_t prev = target->join_state.fetch_or(join_waiting | join_by_thread, memory_order_acq_rel);
+  if (prev & join_done) ev->signal();
+}
+
+namespace {
+bool submit_unlock(g* gp, void* arg) noexcept {
+  // If the pool is stopping the job never runs: the g stays parked and the shutdown
+  // destroys it. Either way the g is parked.
+  (void)gp->owner->blocking.submit(static_cast<blocking_job*>(arg));
+  return true;
+}
+}  // namespace
+
+void park_blocking(blocking_job* job, std::coroutine_handle<> h) {
+  g* gp = current_g_or_throw("go::blocking");
+  job->gp = gp;
+  park(gp, h, wait_reason::blocking, &submit_unlock, job);
+}
+
+}  // namespace go::detail
+
+namespace go {
+
+std::uint64_t this_goroutine::id() noexcept {
+  detail::g* gp = detail::tls().cur;
+  return gp ? gp->id : 0;
+}
+
+}  // namespace go

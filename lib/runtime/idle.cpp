@@ -1,0 +1,78 @@
+// The idle-worker protocol; the argument for it is in idle.hpp.
+#include "runtime/idle.hpp"
+
+#include <algorithm>
+
+namespace go::detail {
+
+idle::idle(unsigned workers) : workers_(workers), asleep_(workers, false) {
+  state_->store(workers * one_unparked, memory_order_relaxed);
+  sleepers_.reserve(workers);
+  for (unsigned i = 0; i < workers; ++i) parkers_.push_back(std::make_unique<cache_padded<parker>>());
+}
+
+void idle::notify_one() noexcept {
+  // P2: an RMW, not a load; see the header. acq_rel: release so a searcher whose S1
+  // follows sees our P1; acquire so we see its decrement if S1 came first.
+  std::uint32_t s = state_->fetch_add(0, memory_order_acq_rel);
+  if ((s & 0xffff) != 0 || (s >> 16) == workers_) return;
+
+  unsigned w;
+  lock_.lock();
+  // Re-check under the lock: another producer may have woken a searcher already.
+  s = state_->load(memory_order_relaxed);
+  if ((s & 0xffff) != 0 || sleepers_.empty()) {
+    lock_.unlock();
+    return;
+  }
+  w = sleepers_.back();
+  sleepers_.pop_back();
+  asleep_[w] = false;
+  // P3: the woken worker starts as a searcher, so later producers need not wake more.
+  state_->fetch_add(one_unparked + one_searching, memory_order_relaxed);  // ordered by lock_ and the unpark
+  lock_.unlock();
+  unparks_.fetch_add(1, memory_order_relaxed);  // a statistic
+  (*parkers_[w])->unpark();
+}
+
+void idle::notify_all() noexcept {
+  for (auto& p : parkers_) (*p)->unpark();
+}
+
+bool idle::begin_search() noexcept {
+  // The limit is a heuristic: a racy read is fine (tokio does the same).
+  std::uint32_t s = state_->load(memory_order_relaxed);
+  if (2 * (s & 0xffff) >= workers_) return false;
+  state_->fetch_add(one_searching, memory_order_relaxed);  // no data is published by becoming a searcher
+  return true;
+}
+
+bool idle::end_search() noexcept {
+  std::uint32_t prev = state_->fetch_sub(one_searching, memory_order_acq_rel);  // S1; see header
+  return (prev & 0xffff) == 1;
+}
+
+void idle::begin_park(unsigned worker, bool searching) noexcept {
+  lock_.lock();
+  sleepers_.push_back(worker);
+  asleep_[worker] = true;
+  state_->fetch_sub(one_unparked + (searching ? one_searching : 0), memory_order_acq_rel);  // S1; see header
+  lock_.unlock();
+}
+
+void idle::cancel_park(unsigned worker) noexcept {
+  lock_.lock();
+  if (asleep_[worker]) {
+    sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), worker));
+    asleep_[worker] = false;
+    state_->fetch_add(one_unparked + one_searching, memory_order_relaxed);  // ordered by lock_
+    lock_.unlock();
+    return;
+  }
+  lock_.unlock();
+  // A producer picked us between begin_park and now, and has unparked (or will unpark)
+  // us with the accounting done. Wait for its unpark so it is not left pending.
+  (*parkers_[worker])->park();
+}
+
+}  // namespace go::detail

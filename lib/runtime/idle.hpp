@@ -1,0 +1,104 @@
+// idle: which workers are searching for work and which are asleep, and the protocol
+// that wakes one when work appears (Go's nmspinning / npidle / wakep, tokio's idle.rs).
+//
+// State word: state_ = (unparked << 16) | searching.
+//   searching  workers that ran out of local work and are looking at the global queue
+//              and other Ps' run queues (Go's "spinning Ms")
+//   unparked   workers not asleep (running a g, searching, or between the two)
+// At most about half the workers search at once (begin_search refuses the rest): more
+// searchers only burn CPU stealing from each other.
+//
+// The protocol, and why no wakeup is lost:
+//   Producer (ready/spawn, notify_one):   P1. publish the g in a run queue
+//                                         P2. RMW state_ (acq_rel), read searching/unparked
+//                                         P3. if searching == 0 and someone sleeps: wake one,
+//                                             accounted as unparked and searching.
+//   Searcher that stops (end_search /     S1. RMW state_ (acq_rel): drop searching (and unparked)
+//   begin_park):                          S2. look at every run queue once more.
+// P2 and S1 are read-modify-writes of the same word, so one is ordered before the other
+// in its modification order, and the later one synchronizes with the earlier:
+//   - S1 first: P2 sees the decremented count. If that left no searcher, P3 wakes one.
+//   - P2 first: S1 reads P2's result, so P1 happens-before S2 and the re-check sees the g.
+// Either way someone finds the g. A producer that sees searching > 0 relies on those
+// searchers: each of them passes through S1/S2 before it sleeps, and a searcher that
+// finds work and was the last one wakes a replacement (the caller of end_search), since
+// more work may be waiting (Go's resetspinning).
+//
+// Rejected: a seq_cst fence on both sides (Go's StoreLoad barrier). Same cost on x86 (a
+// locked instruction either way), but GCC's TSan cannot see fences (-Wtsan), so the
+// argument could not be checked by our sanitizer runs. The RMW makes it checkable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "go/detail/atomic.hpp"
+#include "go/detail/cacheline.hpp"
+#include "go/detail/spinlock.hpp"
+
+namespace go::detail {
+
+// One worker's sleep: a futex-backed flag (std::atomic::wait).
+class parker {
+ public:
+  void park() noexcept {
+    // acquire pairs with the release exchange in unpark(): what the waker did before
+    // waking us (its accounting, the work it published) is visible.
+    while (notified_.exchange(0, memory_order_acquire) == 0) notified_.wait(0, memory_order_acquire);
+  }
+  void unpark() noexcept {
+    notified_.exchange(1, memory_order_release);  // pairs with the acquire in park()
+    notified_.notify_one();
+  }
+  // Consume a pending unpark, if any, without sleeping.
+  void clear() noexcept { notified_.exchange(0, memory_order_acquire); }
+
+ private:
+  atomic<std::uint32_t> notified_{0};
+};
+
+class idle {
+ public:
+  explicit idle(unsigned workers);
+
+  // Producer side (P2, P3). Cheap when a searcher exists or nobody sleeps.
+  void notify_one() noexcept;
+  // Wake every sleeper regardless of accounting (shutdown).
+  void notify_all() noexcept;
+
+  // Become a searcher, unless half the workers already search.
+  bool begin_search() noexcept;
+  // Stop searching (S1, having found work). True if this was the last searcher: the
+  // caller should notify_one() so that someone keeps looking.
+  bool end_search() noexcept;
+
+  // S1 for a worker about to sleep: leave the unparked (and searching) counts and join
+  // the sleepers. The caller then re-checks every queue (S2) and calls cancel_park if it
+  // finds work, else sleeps in park().
+  void begin_park(unsigned worker, bool searching) noexcept;
+  // Undo begin_park: come back as a searcher. If a producer already woke us, just consume
+  // its unpark (it did the accounting).
+  void cancel_park(unsigned worker) noexcept;
+  // Sleep until notify_one (or notify_all) picks us. Returns as a searcher, except on
+  // shutdown.
+  void park(unsigned worker) noexcept { (*parkers_[worker])->park(); }
+
+  unsigned searching() const noexcept { return state_->load(memory_order_relaxed) & 0xffff; }
+  unsigned unparked() const noexcept { return state_->load(memory_order_relaxed) >> 16; }
+  std::uint64_t unparks() const noexcept { return unparks_.load(memory_order_relaxed); }
+
+ private:
+  static constexpr std::uint32_t one_unparked = 1u << 16;
+  static constexpr std::uint32_t one_searching = 1u;
+
+  const unsigned workers_;
+  cache_padded<atomic<std::uint32_t>> state_;
+  spinlock lock_{lock_rank::idle};
+  std::vector<unsigned> sleepers_;  // protected by lock_
+  std::vector<bool> asleep_;        // protected by lock_: asleep_[w] iff w is in sleepers_
+  std::vector<std::unique_ptr<cache_padded<parker>>> parkers_;
+  atomic<std::uint64_t> unparks_{0};
+};
+
+}  // namespace go::detail

@@ -1,0 +1,60 @@
+// struct p: a processor (Go's P), the right to run goroutines, with its local run
+// queue, runnext slot and caches. Each worker thread holds exactly one P for its life.
+//
+// Fields and who may touch them:
+//   runq               see runq.hpp (owner pushes/pops, any P steals)
+//   runnext            owner stores (exchange) and takes; thieves take by CAS. acquire on
+//                      every take pairs with the release of the exchange that put it.
+//   schedtick          owner writes (relaxed store); sysmon reads it to see progress.
+//   cur_goid           owner writes; sysmon and stats read (relaxed, diagnostic).
+//   counters           owner writes (relaxed store of load+1: no RMW on the hot path);
+//                      stats read them relaxed.
+//   runnext_streak,    owner only.
+//   rng, goid_next/end,
+//   frames
+//   reg_lock/reg_head  the parked-goroutine registry shard of this P: protected by reg_lock
+//                      (any thread may unregister a g that registered here).
+#pragma once
+
+#include <cstdint>
+
+#include "go/detail/atomic.hpp"
+#include "go/detail/g.hpp"
+#include "go/detail/spinlock.hpp"
+#include "runtime/frame_alloc.hpp"
+#include "runtime/runq.hpp"
+
+namespace go::detail {
+
+// An owner-written counter: the owner bumps it without a locked instruction.
+struct p_counter {
+  atomic<std::uint64_t> v{0};
+  void inc() noexcept { v.store(v.load(memory_order_relaxed) + 1, memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return v.load(memory_order_relaxed); }
+};
+
+struct p {
+  p(unsigned id_, frame_central& central) : id(id_), frames(central) {}
+
+  const unsigned id;
+  runq q;
+  alignas(64) atomic<g*> runnext{nullptr};
+  atomic<std::uint32_t> schedtick{0};
+  atomic<std::uint64_t> cur_goid{0};
+  std::uint32_t runnext_streak = 0;
+  std::uint64_t rng = 0;
+  std::uint64_t goid_next = 0, goid_end = 0;
+  p_counter spawned, exited, steals, parks;
+  frame_cache frames;
+
+  spinlock reg_lock{lock_rank::registry};
+  g* reg_head = nullptr;  // protected by reg_lock
+
+  std::uint32_t fastrand() noexcept {  // wyrand; owner only
+    rng += 0xa0761d6478bd642full;
+    __uint128_t m = static_cast<__uint128_t>(rng) * (rng ^ 0xe7037ed1a0b428dbull);
+    return static_cast<std::uint32_t>((m >> 64) ^ m);
+  }
+};
+
+}  // namespace go::detail

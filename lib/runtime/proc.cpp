@@ -1,0 +1,223 @@
+// The worker (M) loop: find a runnable g, run it until it parks, yields or exits, repeat
+// (Go's schedule / findRunnable / execute in proc.go).
+//
+// Where a worker looks for work, in order:
+//   1. every 61st tick, the global queue first (fairness for outside spawns/overflow);
+//   2. runnext, then the local queue;
+//   3. the global queue, taking a fair share into the local queue;
+//   4. as a searcher (at most half the workers), the other Ps: steal half a run queue,
+//      in a random order; runnext only in the last round;
+//   5. nothing: go to sleep through the idle protocol (idle.hpp), which re-checks
+//      everything after announcing the sleep so that no wakeup is lost.
+//
+// runnext and fairness. A g readied or spawned by the running g goes to runnext and
+// runs next, so a pair talking through a channel runs as a unit, hot in cache. Go lets
+// such a pair share one time slice and relies on preemption after 10 ms; a stackless
+// goroutine cannot be preempted, so instead (tokio's answer) runnext may be taken at
+// most 3 times in a row while the local queue has other work; then it goes to the tail.
+//
+// Rejected designs:
+//   - Handing Ps between Ms (Go): needed when a syscall blocks an M that holds a P. Our
+//     blocking calls run on the blocking pool, so each worker keeps its P for life.
+//   - A shared MPMC queue for everything: one contended cache line per spawn.
+//   - Sleeping 3 us before stealing a running P's runnext (Go): we only steal runnext in
+//     the last steal round, which costs no sleep and is rare enough in practice.
+#include <pthread.h>
+
+#include <string>
+
+#include "go/detail/assert.hpp"
+#include "runtime/sched.hpp"
+
+namespace go::detail {
+
+namespace {
+thread_local worker_tls tls_;
+
+// Go's schedule(): "Check the global runnable queue once in a while to ensure
+// fairness"; 61 is prime so the check does not fall into step with other periods.
+constexpr std::uint32_t global_check_interval = 61;
+// tokio's MAX_LIFO_POLLS_PER_TICK: how often runnext may cut in front of a non-empty
+// local queue before the queue gets a turn.
+constexpr std::uint32_t max_runnext_streak = 3;
+// Go's findRunnable: stealOrder tries 4 times over all Ps.
+constexpr int steal_rounds = 4;
+
+void set_thread_name(const std::string& name) {
+  std::string n = name.substr(0, 15);  // the kernel keeps 16 bytes with the NUL
+  pthread_setname_np(pthread_self(), n.c_str());
+}
+}  // namespace
+
+worker_tls& tls() noexcept { return tls_; }
+
+void sched::worker_main(unsigned id) {
+  set_thread_name(opts.thread_name + "-" + std::to_string(id));
+  p& pp = *ps[id];
+  pp.rng = 0x9e3779b97f4a7c15ull * (id + 1);
+  tls_ = {this, &pp, nullptr};
+  if (opts.on_thread_start) opts.on_thread_start();
+  bool searching = false;
+  while (!stopping()) {
+    if (g* gp = find_runnable(pp, id, searching)) execute(pp, gp);
+  }
+  if (opts.on_thread_stop) opts.on_thread_stop();
+  tls_ = {};
+}
+
+void sched::runq_put(p& pp, g* gp, bool next) noexcept {
+#ifdef GO_SCHED_RANDOMIZE
+  // Shake out code that assumes a readied g runs next.
+  if (next && (pp.fastrand() & 1)) next = false;
+#endif
+  if (next) {
+    // release publishes gp (and what its readier wrote) to a thief's acquire CAS of
+    // runnext; acquire pairs with the exchange that stored the g we kick out.
+    gp = pp.runnext.exchange(gp, memory_order_acq_rel);
+    if (!gp) return;
+  }
+  if (!pp.q.push_back(gp)) runq_overflow(pp, gp);
+}
+
+// The local queue is full: move half of it and gp to the global queue in one batch
+// (Go's runqputslow), so the next hundred pushes are cheap again.
+void sched::runq_overflow(p& pp, g* gp) noexcept {
+  g* batch[runq::capacity / 2 + 1];
+  for (;;) {
+    std::uint32_t n = pp.q.take_half(batch);
+    if (n == 0) {
+      if (pp.q.push_back(gp)) return;  // thieves made room meanwhile
+      continue;
+    }
+    batch[n] = gp;
+    for (std::uint32_t i = 0; i < n; ++i) batch[i]->schedlink = batch[i + 1];
+    global.push_batch(batch[0], batch[n], n + 1);
+    return;
+  }
+}
+
+g* sched::take_global(p& pp) noexcept {
+  if (global.empty()) return nullptr;
+  // A fair share (Go's globrunqget): not more than our part of the queue, nor more than
+  // half a local queue.
+  std::uint64_t len = global.size();
+  std::uint32_t max = static_cast<std::uint32_t>(std::min<std::uint64_t>(len / nprocs + 1, runq::capacity / 2));
+  std::uint32_t n;
+  g* gp = global.pop_batch(max, n);
+  if (!gp) return nullptr;
+  for (g* it = gp->schedlink; it;) {
+    g* next = it->schedlink;
+    if (!pp.q.push_back(it)) runq_overflow(pp, it);
+    it = next;
+  }
+  return gp;
+}
+
+namespace {
+g* take_runnext(atomic<g*>& slot) noexcept {
+  g* next = slot.load(memory_order_relaxed);
+  // acquire pairs with the release exchange in runq_put(): we see the g's fields.
+  if (next && slot.compare_exchange_strong(next, nullptr, memory_order_acquire, memory_order_relaxed)) return next;
+  return nullptr;
+}
+}  // namespace
+
+g* sched::steal(p& pp) noexcept {
+  for (int round = 0; round < steal_rounds; ++round) {
+    const bool last = round == steal_rounds - 1;
+    // A random start and a stride coprime to nprocs visit every P once, in an order that
+    // differs between thieves (Go's randomOrder).
+    std::uint32_t r = pp.fastrand();
+    std::uint32_t pos = r % nprocs;
+    std::uint32_t stride = coprimes_[(r >> 16) % coprimes_.size()];
+    for (unsigned i = 0; i < nprocs; ++i, pos = (pos + stride) % nprocs) {
+      p& victim = *ps[pos];
+      if (&victim == &pp) continue;
+      g* gp = victim.q.steal_into(pp.q);
+      if (!gp && last) gp = take_runnext(victim.runnext);
+      if (gp) {
+        pp.steals.inc();
+        return gp;
+      }
+    }
+    if (g* gp = take_global(pp)) return gp;
+  }
+  return nullptr;
+}
+
+bool sched::any_work() const noexcept {
+  if (!global.empty()) return true;
+  for (const auto& pp : ps)
+    if (!pp->q.empty() || pp->runnext.load(memory_order_acquire)) return true;
+  return false;
+}
+
+g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
+  g* gp = nullptr;
+  if (pp.schedtick.load(memory_order_relaxed) % global_check_interval == 0) gp = global.pop();  // (1)
+  if (!gp) {  // (2)
+    if (g* next = pp.runnext.load(memory_order_relaxed);
+        next && (pp.runnext_streak < max_runnext_streak || pp.q.empty())) {
+      if ((gp = take_runnext(pp.runnext))) ++pp.runnext_streak;
+    } else if (next) {
+      // runnext had its turns: it goes behind the others.
+      if (g* kicked = take_runnext(pp.runnext); kicked && !pp.q.push_back(kicked)) runq_overflow(pp, kicked);
+    }
+    if (!gp) {
+      pp.runnext_streak = 0;
+      gp = pp.q.pop();
+    }
+  }
+  if (!gp) gp = take_global(pp);  // (3)
+  if (!gp) {                      // (4)
+    if (!searching) searching = idlers.begin_search();
+    if (searching) gp = steal(pp);
+  }
+  if (gp) {
+    if (searching) {
+      searching = false;
+      if (idlers.end_search()) idlers.notify_one();  // we were the last searcher: get a new one
+    }
+    return gp;
+  }
+  // (5) S1 then S2 of the idle protocol (idle.hpp).
+  idlers.begin_park(id, searching);
+  searching = false;
+  if (any_work() || stopping()) {
+    idlers.cancel_park(id);
+    searching = true;
+    return nullptr;
+  }
+  pp.parks.inc();
+  idlers.park(id);
+  searching = true;  // notify_one wakes us accounted as a searcher
+  return nullptr;
+}
+
+void sched::execute(p& pp, g* gp) noexcept {
+  pp.schedtick.store(pp.schedtick.load(memory_order_relaxed) + 1, memory_order_relaxed);  // owner-only counter
+  pp.cur_goid.store(gp->id, memory_order_relaxed);  // diagnostic
+  tls_.cur = gp;
+  for (;;) {
+    gp->status.store(g_status::running, memory_order_relaxed);  // diagnostic; ordered by the queue handoff
+    gp->after = after_resume::exit;
+    gp->resume_point.resume();
+    if (gp->after == after_resume::park) {
+      // The stack has unwound: only now may others see the g (park.hpp). If the
+      // unlock function cancels the park, run it again at once (Go's park_m).
+      if (gp->unlockf(gp, gp->unlock_arg)) break;
+      continue;
+    }
+    if (gp->after == after_resume::yield) {
+      gp->status.store(g_status::runnable, memory_order_relaxed);
+      runq_put(pp, gp, /*next=*/false);
+      break;
+    }
+    exit(gp, /*killed=*/false);
+    break;
+  }
+  tls_.cur = nullptr;
+  pp.cur_goid.store(0, memory_order_relaxed);
+}
+
+}  // namespace go::detail

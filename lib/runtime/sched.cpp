@@ -1,0 +1,185 @@
+// Runtime construction, stop, the shutdown sweep and statistics.
+//
+// Stop, step by step:
+//   1. Under outside_mu_, set stopping_: from now on outside spawns are refused, so
+//      nothing new enters the global queue from outside after the sweep starts.
+//   2. Wake every worker. Each finishes the step it is running (a goroutine cannot be
+//      interrupted) and exits its loop; join them.
+//   3. Stop sysmon.
+//   4. Stop the blocking pool: queued calls are dropped, running ones finish and ready
+//      their goroutines into the global queue.
+//   5. Sweep (destroy_remaining): destroy every goroutine in a run queue, then every
+//      parked one in the registry; destroying one may ready others (a guard unlocking a
+//      mutex), so repeat until a pass finds nothing. Destroying a g runs the destructors
+//      in its frames and completes the join protocol with join_killed.
+//   6. Destroy the Ps: their frame caches go back to malloc.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <string>
+
+#include "go/detail/assert.hpp"
+#include "runtime/sched.hpp"
+
+namespace go::detail {
+
+namespace {
+
+unsigned default_procs() {
+  if (const char* env = std::getenv("GOMAXPROCS")) {
+    char* end = nullptr;
+    long n = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && n > 0) return static_cast<unsigned>(n);  // Go ignores bad values too
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw ? hw : 1;
+}
+
+// GODEBUG=schedtrace=<ms>,longrunwarn=1, as Go spells its knobs.
+void apply_godebug(runtime_options& o) {
+  const char* env = std::getenv("GODEBUG");
+  if (!env) return;
+  std::string s = env;
+  for (std::size_t pos = 0; pos < s.size();) {
+    std::size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    std::string kv = s.substr(pos, end - pos);
+    pos = end + 1;
+    std::size_t eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = kv.substr(0, eq);
+    long val = std::strtol(kv.c_str() + eq + 1, nullptr, 10);
+    if (key == "schedtrace" && val > 0 && o.schedtrace.count() == 0) o.schedtrace = std::chrono::milliseconds(val);
+    if (key == "longrunwarn" && val > 0) o.warn_long_running = true;
+  }
+}
+
+runtime_options resolve(runtime_options o) {
+  if (o.procs == 0) o.procs = default_procs();
+  // The idle state word keeps 16 bits per count.
+  if (o.procs > 4096) throw error(errc::invalid_argument, "go: runtime_options.procs must be at most 4096");
+  if (o.max_blocking_threads == 0)
+    throw error(errc::invalid_argument, "go: runtime_options.max_blocking_threads must be positive");
+  apply_godebug(o);
+  return o;
+}
+
+}  // namespace
+
+sched::sched(runtime_options o, runtime* owner)
+    : rt(owner),
+      nprocs(o.procs),
+      opts(std::move(o)),
+      idlers(nprocs),
+      blocking(opts.max_blocking_threads, opts.blocking_keep_alive, opts.thread_name + "-blk") {
+  for (unsigned i = 0; i < nprocs; ++i) ps.push_back(std::make_unique<p>(i, central));
+  for (std::uint32_t c = 1; c <= nprocs; ++c)
+    if (std::gcd(c, nprocs) == 1) coprimes_.push_back(c);
+  workers_.reserve(nprocs);
+  for (unsigned i = 0; i < nprocs; ++i) workers_.emplace_back([this, i] { worker_main(i); });
+  sysmon_ = std::thread([this] { sysmon_main(); });
+}
+
+sched::~sched() { stop(); }
+
+void sched::stop() {
+  if (stopped_) return;
+  if (tls().s == this) fatal("go: runtime::stop called from one of its own goroutines");
+  {
+    std::lock_guard lock(outside_mu_);                 // (1)
+    stopping_.store(true, memory_order_release);        // pairs with acquire in stopping()
+  }
+  idlers.notify_all();                                 // (2)
+  for (auto& w : workers_) w.join();
+  {
+    std::lock_guard lock(sysmon_mu_);                  // (3)
+    sysmon_stop_ = true;
+    sysmon_cv_.notify_one();
+  }
+  sysmon_.join();
+  blocking.stop();                                     // (4)
+  destroy_remaining();                                 // (5)
+  stopped_ = true;
+}
+
+void sched::kill(g* gp) noexcept {
+  gp->ops->kill(gp);
+  exit(gp, /*killed=*/true);
+}
+
+// Single-threaded: every worker, sysmon and blocking thread has exited.
+void sched::destroy_remaining() noexcept {
+  for (bool found = true; found;) {
+    found = false;
+    for (auto& pp : ps) {
+      if (g* gp = pp->runnext.exchange(nullptr, memory_order_acquire)) kill(gp), found = true;
+      while (g* gp = pp->q.pop()) kill(gp), found = true;
+    }
+    while (g* gp = global.pop()) kill(gp), found = true;
+    for (auto& pp : ps) {
+      for (;;) {
+        // Only waiting gs: a registered g that is runnable sits in a queue (readied by a
+        // destructor during this pass) and is destroyed from there in the next pass.
+        g* victim = nullptr;
+        pp->reg_lock.lock();
+        for (g* it = pp->reg_head; it && !victim; it = it->reg_next)
+          if (it->status.load(memory_order_relaxed) == g_status::waiting) victim = it;
+        pp->reg_lock.unlock();
+        if (!victim) break;
+        kill(victim);
+        found = true;
+      }
+    }
+  }
+}
+
+runtime_stats sched::stats() const {
+  runtime_stats st;
+  st.procs = nprocs;
+  std::uint64_t exited = outside_exited_.load(memory_order_relaxed);
+  st.spawned = outside_spawned_.load(memory_order_relaxed);
+  for (const auto& pp : ps) {
+    st.spawned += pp->spawned.get();
+    exited += pp->exited.get();
+    st.steals += pp->steals.get();
+    st.worker_parks += pp->parks.get();
+    st.local_queues.push_back(pp->q.size() + (pp->runnext.load(memory_order_relaxed) ? 1 : 0));
+  }
+  st.live = st.spawned > exited ? st.spawned - exited : 0;  // counters are read at different times
+  st.worker_unparks = idlers.unparks();
+  st.long_running = long_running_.load(memory_order_relaxed);
+  st.global_queue = global.size();
+  return st;
+}
+
+}  // namespace go::detail
+
+namespace go {
+
+runtime::runtime(runtime_options opts) : s_(new detail::sched(detail::resolve(std::move(opts)), this)) {}
+
+runtime::~runtime() { delete s_; }
+
+unsigned runtime::procs() const noexcept { return s_->nprocs; }
+
+void runtime::stop() { s_->stop(); }
+
+runtime_stats runtime::stats() const { return s_->stats(); }
+
+runtime* runtime::current() noexcept {
+  detail::sched* s = detail::tls().s;
+  return s ? s->rt : nullptr;
+}
+
+unsigned gomaxprocs() noexcept {
+  detail::sched* s = detail::tls().s;
+  return s ? s->nprocs : 0;
+}
+
+std::uint64_t num_goroutine() noexcept {
+  detail::sched* s = detail::tls().s;
+  return s ? s->stats().live : 0;
+}
+
+}  // namespace go

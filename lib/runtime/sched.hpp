@@ -1,0 +1,111 @@
+// sched: the state of one runtime (Go's schedt plus allp): the Ps, the global queue,
+// the idle workers, the blocking pool, sysmon, and the start/stop steps.
+//
+// Threads: one worker (M) per P, bound for life (a blocking call never holds a P, it
+// goes to the blocking pool, so Ms need not hand Ps around as Go's do); one sysmon
+// thread; the elastic blocking pool.
+//
+// Fields: everything set in the constructor is immutable afterwards except where noted.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "go/runtime.hpp"
+#include "runtime/blocking_pool.hpp"
+#include "runtime/frame_alloc.hpp"
+#include "runtime/idle.hpp"
+#include "runtime/inject.hpp"
+#include "runtime/p.hpp"
+
+namespace go::detail {
+
+// What a thread knows about the runtime it works for. Set on worker threads only.
+struct worker_tls {
+  sched* s = nullptr;
+  p* pp = nullptr;
+  g* cur = nullptr;  // the g being resumed, or null between gs
+};
+worker_tls& tls() noexcept;
+
+class sched {
+ public:
+  sched(runtime_options opts, runtime* rt);
+  ~sched();
+  sched(const sched&) = delete;
+  sched& operator=(const sched&) = delete;
+
+  // -- goroutine lifecycle (goroutine.cpp) --
+  void start(g* gp);                         // a new g: id, counters, runnable
+  void exit(g* gp, bool killed) noexcept;    // the join protocol's finishing side
+  // Make gp runnable: runnext of the calling worker's P if it belongs to this runtime,
+  // else the global queue; then wake a worker if needed.
+  void ready(g* gp) noexcept;
+  void register_parked(p& pp, g* gp) noexcept;
+  void unregister(g* gp) noexcept;
+
+  // -- scheduling (proc.cpp) --
+  void worker_main(unsigned id);
+  // Put gp on pp's queue: in runnext (kicking the old one to the tail) or at the tail.
+  void runq_put(p& pp, g* gp, bool next) noexcept;
+
+  // -- stop and stats (sched.cpp) --
+  void stop();
+  runtime_stats stats() const;
+  bool stopping() const noexcept { return stopping_.load(memory_order_acquire); }
+
+  // -- sysmon (sysmon.cpp) --
+  void sysmon_main();
+
+  runtime* const rt;
+  const unsigned nprocs;
+  const runtime_options opts;
+  frame_central central;  // declared before ps: the P caches return blocks to it
+  std::vector<std::unique_ptr<p>> ps;
+  inject global;
+  idle idlers;
+  blocking_pool blocking;
+
+ private:
+  g* find_runnable(p& pp, unsigned id, bool& searching);
+  g* take_global(p& pp) noexcept;
+  g* steal(p& pp) noexcept;
+  bool any_work() const noexcept;
+  void execute(p& pp, g* gp) noexcept;
+  GO_NOINLINE void runq_overflow(p& pp, g* gp) noexcept;
+  void destroy_remaining() noexcept;
+  void kill(g* gp) noexcept;
+  void schedtrace_line(std::chrono::steady_clock::time_point start) const;
+
+  std::vector<std::uint32_t> coprimes_;  // numbers coprime to nprocs: steal strides
+  std::mutex outside_mu_;                // orders outside spawns against stop()
+  atomic<bool> stopping_{false};         // written under outside_mu_
+  bool stopped_ = false;                 // stop()'s caller only
+  std::vector<std::thread> workers_;
+
+  // Goroutine ids: Ps take blocks of 16 (Go's goidcache); outside spawns take one.
+  atomic<std::uint64_t> goid_gen_{0};
+  // Spawns and exits off the workers (outside threads, the shutdown sweep).
+  atomic<std::uint64_t> outside_spawned_{0}, outside_exited_{0};
+  atomic<std::uint64_t> long_running_{0};
+
+  std::mutex sysmon_mu_;
+  std::condition_variable sysmon_cv_;  // notified on stop
+  bool sysmon_stop_ = false;           // protected by sysmon_mu_
+  std::thread sysmon_;
+
+  friend struct goroutine_ops;
+};
+
+// Deliver an exception that left a detached goroutine to the panic handler.
+void report_panic(std::uint64_t goid, std::exception_ptr e) noexcept;
+
+// Goroutine ids come in blocks of this many per P (Go's _GoidCacheBatch).
+inline constexpr std::uint64_t goid_batch = 16;
+
+}  // namespace go::detail

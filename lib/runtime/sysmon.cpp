@@ -1,0 +1,87 @@
+// sysmon: the monitor thread (Go's sysmon). It cannot preempt -- a stackless goroutine
+// gives its P back only when it suspends -- so it watches: a P whose schedtick has not
+// moved for 10 ms while running the same g is counted in the stats (long_running) and,
+// if asked for, reported on stderr. It also prints the GODEBUG=schedtrace line.
+//
+// sysmon reads only relaxed, owner-written counters: a stale read delays a report by one
+// period, never invents one (a report needs the same tick and g seen 10 ms apart).
+#include <pthread.h>
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "runtime/sched.hpp"
+
+namespace go::detail {
+
+namespace {
+using clock = std::chrono::steady_clock;
+// Go's forcePreemptNS: a g that runs 10 ms is "running too long".
+constexpr auto long_run = std::chrono::milliseconds(10);
+// Checked twice per long_run while any worker is awake; 10x less often when all sleep
+// (Go's sysmon backs off to 10 ms when idle, and sleeps outright when all Ps are idle).
+constexpr auto busy_period = std::chrono::milliseconds(5);
+constexpr auto idle_period = std::chrono::milliseconds(50);
+}  // namespace
+
+void sched::sysmon_main() {
+  std::string name = (opts.thread_name + "-sysmon").substr(0, 15);
+  pthread_setname_np(pthread_self(), name.c_str());
+
+  struct seen {
+    std::uint32_t tick = 0;
+    std::uint64_t goid = 0;
+    clock::time_point since;
+    bool reported = false;
+  };
+  std::vector<seen> last(nprocs);
+  const auto start = clock::now();
+  auto next_trace = start + opts.schedtrace;
+
+  std::unique_lock lock(sysmon_mu_);
+  for (;;) {
+    clock::duration period = idlers.unparked() == 0 ? idle_period : busy_period;
+    if (opts.schedtrace.count() > 0) period = std::min<clock::duration>(period, next_trace - clock::now());
+    if (sysmon_cv_.wait_for(lock, period, [&] { return sysmon_stop_; })) return;
+    const auto now = clock::now();
+    for (unsigned i = 0; i < nprocs; ++i) {
+      std::uint32_t tick = ps[i]->schedtick.load(memory_order_relaxed);
+      std::uint64_t goid = ps[i]->cur_goid.load(memory_order_relaxed);
+      seen& s = last[i];
+      if (goid == 0 || tick != s.tick || goid != s.goid) {
+        s = {tick, goid, now, false};
+        continue;
+      }
+      if (!s.reported && now - s.since >= long_run) {
+        s.reported = true;
+        long_running_.fetch_add(1, memory_order_relaxed);  // a statistic
+        if (opts.warn_long_running)
+          std::fprintf(stderr,
+                       "go: goroutine %" PRIu64 " has run on P %u for over 10ms without suspending; "
+                       "goroutines cannot be preempted: add co_await go::yield() to long loops, or use go::blocking\n",
+                       goid, i);
+      }
+    }
+    if (opts.schedtrace.count() > 0 && now >= next_trace) {
+      schedtrace_line(start);
+      next_trace = now + opts.schedtrace;
+    }
+  }
+}
+
+void sched::schedtrace_line(clock::time_point start) const {
+  runtime_stats st = stats();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count();
+  std::string queues;
+  for (auto n : st.local_queues) {
+    if (!queues.empty()) queues += ' ';
+    queues += std::to_string(n);
+  }
+  std::fprintf(stderr,
+               "SCHED %lldms: gomaxprocs=%u idleprocs=%u threads=%" PRIu64 " spinningthreads=%u runqueue=%" PRIu64
+               " goroutines=%" PRIu64 " steals=%" PRIu64 " [%s]\n",
+               static_cast<long long>(ms), nprocs, nprocs - idlers.unparked(), nprocs + 1 + blocking.threads(),
+               idlers.searching(), st.global_queue, st.live, st.steals, queues.c_str());
+}
+
+}  // namespace go::detail

@@ -1,0 +1,92 @@
+// go::wait_group (Go's sync.WaitGroup).
+//
+// state_ = counter (signed, high 32 bits) | waiters (low 32 bits). waiters counts the
+// goroutines in waiters_ and changes only under lock_; the counter changes by atomic add
+// without the lock.
+//
+// Missed-wakeup argument:
+//   Waiter: (1) lock, (2) CAS state_ from a value with counter != 0 to waiters + 1,
+//           (3) enqueue, (4) park (the worker unlocks after the stack has unwound).
+//   Adder:  (a) fetch_add on the counter; (b) if it made the counter zero and saw
+//           waiters > 0, lock and wake everyone queued.
+// (2) and (a) are RMWs of one word. If (a) comes first, the CAS in (2) fails or sees
+// counter == 0 and the waiter does not park. If (2) comes first, (a) sees waiters > 0,
+// and its lock in (b) waits until the waiter's enqueue is done and unlocked.
+#include "go/sync/wait_group.hpp"
+
+#include "go/detail/park.hpp"
+#include "go/error.hpp"
+
+namespace go {
+
+namespace {
+constexpr std::uint64_t one_count = std::uint64_t{1} << 32;
+std::int32_t counter_of(std::uint64_t s) noexcept { return static_cast<std::int32_t>(s >> 32); }
+std::uint32_t waiters_of(std::uint64_t s) noexcept { return static_cast<std::uint32_t>(s); }
+
+bool unlock_wg(detail::g*, void* lock) noexcept {
+  static_cast<detail::spinlock*>(lock)->unlock();
+  return true;
+}
+}  // namespace
+
+void wait_group::add(int delta) {
+  const std::uint64_t d = static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) * one_count;
+  // acq_rel: release makes our prior writes visible to the waiters we may wake; acquire
+  // pairs with a waiter's CAS (step 2) so that we see it is queued.
+  std::uint64_t prev = state_.fetch_add(d, detail::memory_order_acq_rel);
+  std::int64_t count = static_cast<std::int64_t>(counter_of(prev)) + delta;
+  if (count < 0) {
+    state_.fetch_sub(d, detail::memory_order_relaxed);  // undo; nothing was published
+    throw error(errc::negative_wait_group, "sync: negative WaitGroup counter");
+  }
+  if (count > 0 || waiters_of(prev) == 0) return;
+  wake_all();
+}
+
+GO_NOINLINE void wait_group::wake_all() noexcept {
+  detail::waitq woken;
+  lock_.lock();
+  // A new round may have started since our add (add after zero, as a reused WaitGroup
+  // does): then the waiters belong to it and wait for its end.
+  std::uint64_t s = state_.load(detail::memory_order_acquire);
+  if (counter_of(s) == 0) {
+    std::uint32_t n = 0;
+    while (detail::waiter* w = waiters_.pop_front()) {
+      woken.push_back(w);
+      ++n;
+    }
+    state_.fetch_sub(n, detail::memory_order_relaxed);  // the waiter count is only changed under lock_
+  }
+  lock_.unlock();
+  // Ready after unlocking (HACKING.md: never ready under a primitive's lock). Read gp
+  // before ready(): once readied, the waiter's frame may resume and end.
+  while (detail::waiter* w = woken.pop_front()) detail::ready(w->gp);
+}
+
+bool wait_group::park_wait(detail::waiter* w, std::coroutine_handle<> h) {
+  detail::g* gp = detail::current_g_or_throw("wait_group::wait");
+  lock_.lock();  // (1)
+  std::uint64_t s = state_.load(detail::memory_order_acquire);
+  do {
+    if (counter_of(s) == 0) {
+      lock_.unlock();
+      return false;  // nothing to wait for
+    }
+  } while (!state_.compare_exchange_weak(s, s + 1, detail::memory_order_acq_rel, detail::memory_order_acquire));  // (2)
+  w->gp = gp;
+  waiters_.push_back(w);                                                       // (3)
+  detail::park(gp, h, detail::wait_reason::wait_group, &unlock_wg, &lock_);   // (4)
+  return true;
+}
+
+void wait_group::cancel(detail::waiter* w) noexcept {
+  lock_.lock();
+  if (w->queued) {
+    waiters_.remove(w);
+    state_.fetch_sub(1, detail::memory_order_relaxed);  // under lock_
+  }
+  lock_.unlock();
+}
+
+}  // namespace go
