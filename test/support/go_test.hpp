@@ -1,0 +1,44 @@
+// GO_TEST_CASE: a doctest case whose body is a goroutine, run under each runtime
+// configuration (procs = 1, 2 and 4), like `go test -cpu 1,2,4` or tokio's rt_common.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <go/go.hpp>
+
+namespace go_test {
+
+// GO_TEST_SCALE multiplies the sizes of stress tests (Go's testing.Short, inverted):
+// 1 by default; CI's sanitizer runs keep 1, a soak run can use 10 or 100.
+inline long scale() {
+  const char* s = std::getenv("GO_TEST_SCALE");
+  long v = s ? std::strtol(s, nullptr, 10) : 1;
+  return v > 0 ? v : 1;
+}
+
+inline constexpr unsigned proc_counts[] = {1, 2, 4};
+
+inline go::runtime_options with_procs(unsigned procs) {
+  go::runtime_options o;
+  o.procs = procs;
+  return o;
+}
+
+}  // namespace go_test
+
+#define GO_TEST_CAT2(a, b) a##b
+#define GO_TEST_CAT(a, b) GO_TEST_CAT2(a, b)
+
+#define GO_TEST_CASE_IMPL(name, fn)                                \
+  static go::task<void> fn();                                      \
+  TEST_CASE(name) {                                                \
+    for (unsigned procs : go_test::proc_counts) {                  \
+      CAPTURE(procs);                                              \
+      go::runtime rt(go_test::with_procs(procs));                  \
+      rt.block_on(fn);                                             \
+    }                                                              \
+  }                                                                \
+  static go::task<void> fn()
+
+#define GO_TEST_CASE(name) GO_TEST_CASE_IMPL(name, GO_TEST_CAT(go_test_body_, __LINE__))
