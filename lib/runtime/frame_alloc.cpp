@@ -44,7 +44,7 @@ void* allocate_frame(std::size_t size) {
 void deallocate_frame(void* block, std::size_t size) noexcept {
   if (!block) return;
   std::size_t cls = class_of(size);
-  if (cls >= frame_classes) return ::operator delete(block, size);
+  if (cls >= frame_classes) return ::operator delete(block);
   if (p* pp = tls().pp) return pp->frames.deallocate(block, cls);
   std::free(block);
 }

@@ -51,8 +51,9 @@ TEST_CASE("take_half moves the older half of a full queue") {
   CHECK(q.pop() == &gs[runq::capacity / 2]);
 }
 
-// The owner pushes and pops while thieves steal: every g is taken exactly once, and
-// the queue is never spuriously empty to its owner while it holds items.
+// The owner pushes and pops while thieves steal: every g is taken exactly once. (A pop
+// right after a failed push may find the queue empty: the thieves can drain it between
+// the two calls.)
 TEST_CASE("concurrent steals take every g exactly once") {
   constexpr int items = 200'000;
   constexpr int thieves = 3;
@@ -78,8 +79,6 @@ TEST_CASE("concurrent steals take every g exactly once") {
       ++pushed;
     } else if (g* gp = owner_q.pop()) {
       taken[index(gp)].fetch_add(1);
-    } else {
-      FAIL("queue full to push but empty to pop");
     }
   }
   while (g* gp = owner_q.pop()) taken[index(gp)].fetch_add(1);
