@@ -25,9 +25,22 @@ struct g_of : g {
   task<T> task_;
 };
 
+struct no_body {};
+
+// The root task of a goroutine whose callable threw instead of returning a task.
+template <class T>
+task<T> failed_task(std::exception_ptr e) {
+  co_await std::suspend_never{};
+  std::rethrow_exception(e);
+}
+
 // The heap block of one goroutine: the g, its root task, and the callable and
-// arguments the task was made from. The callable lives here, not in the caller, so a
+// arguments the task is made from. The callable lives here, not in the caller, so a
 // coroutine lambda's captures live exactly as long as the goroutine.
+//
+// The root task is made when the goroutine first runs (start), not at spawn: a spawned
+// goroutine waiting in a run queue costs only this block, and its frames are allocated
+// on the P that runs them. If making the task throws, the goroutine fails with that.
 template <class T, class Body>
 struct goroutine final : g_of<T>, frame_allocated {
   Body body_;
@@ -40,13 +53,24 @@ struct goroutine final : g_of<T>, frame_allocated {
   // reference): destroy them first.
   ~goroutine() { this->task_.reset(); }
 
+  static std::coroutine_handle<> start(g* gp) noexcept {
+    auto* self = static_cast<goroutine*>(gp);
+    if constexpr (!std::is_same_v<Body, no_body>) {
+      try {
+        self->task_ = self->body_.make_task();
+      } catch (...) {
+        self->task_ = failed_task<T>(std::current_exception());
+      }
+    }
+    return self->task_.handle();
+  }
   static void destroy(g* gp) noexcept { delete static_cast<goroutine*>(gp); }
   static void kill(g* gp) noexcept { static_cast<goroutine*>(gp)->task_.reset(); }
   static std::exception_ptr failure(g* gp) noexcept {
     auto& t = static_cast<goroutine*>(gp)->task_;
     return t.done() ? t.handle().promise().result_.exception() : nullptr;
   }
-  static constexpr g_ops ops_{&destroy, &kill, &failure};
+  static constexpr g_ops ops_{&start, &destroy, &kill, &failure};
 };
 
 // Body of spawn(f, args...): the decayed callable and arguments.
@@ -61,7 +85,6 @@ struct call_body {
   }
 };
 
-struct no_body {};
 
 class sched;
 GO_API sched* current_sched_or_throw(const char* what);
@@ -168,6 +191,7 @@ template <class F, class... Args>
 auto make_goroutine(F&& f, Args&&... args) {
   if constexpr (is_task_v<std::decay_t<F>> && sizeof...(Args) == 0) {
     using T = typename task_value<std::decay_t<F>>::type;
+    if (!f.valid()) throw error(errc::invalid_argument, "go: spawn of an empty task");
     auto* gp = new goroutine<T, no_body>();
     gp->task_ = std::move(f);
     return gp;
@@ -176,14 +200,7 @@ auto make_goroutine(F&& f, Args&&... args) {
     static_assert(is_task_v<R>, "go::spawn: the callable must return a go::task<T>");
     using T = typename task_value<R>::type;
     using G = goroutine<T, call_body<std::decay_t<F>, std::decay_t<Args>...>>;
-    auto* gp = new G(std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...));
-    try {
-      gp->task_ = gp->body_.make_task();
-    } catch (...) {
-      delete gp;
-      throw;
-    }
-    return gp;
+    return new G(std::forward<F>(f), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...));
   }
 }
 
@@ -191,11 +208,6 @@ template <class F, class... Args>
 auto spawn_on(sched* s, F&& f, Args&&... args) {
   auto* gp = make_goroutine(std::forward<F>(f), std::forward<Args>(args)...);
   using T = decltype(gp->task_.handle().promise().result_.get());
-  if (!gp->task_.valid()) {
-    gp->ops->destroy(gp);
-    throw error(errc::invalid_argument, "go: spawn of an empty task");
-  }
-  gp->resume_point = gp->task_.handle();  // the goroutine starts at the top of its root task
   try {
     start(s, gp);
   } catch (...) {

@@ -10,17 +10,16 @@
 namespace go::detail {
 
 namespace {
-constexpr std::size_t class_of(std::size_t size) noexcept { return size == 0 ? 0 : (size - 1) / frame_class_step; }
-constexpr std::size_t class_size(std::size_t cls) noexcept { return (cls + 1) * frame_class_step; }
 // Central keeps at most this many batches per class (256 x 32 blocks); beyond that,
 // frames go back to malloc so a burst does not pin its peak forever.
 constexpr std::size_t central_max_batches = 256;
 
 void*& next_of(void* block) noexcept { return *static_cast<void**>(block); }
+// Blocks are at least 16 bytes: room for both links.
 void*& batch_next_of(void* block) noexcept { return static_cast<void**>(block)[1]; }
 
 void* malloc_class(std::size_t cls) {
-  void* p = std::malloc(class_size(cls));
+  void* p = std::malloc(frame_class_size(cls));
   if (!p) throw std::bad_alloc();
   return p;
 }
@@ -35,7 +34,7 @@ void free_list(void* head) noexcept {
 }  // namespace
 
 void* allocate_frame(std::size_t size) {
-  std::size_t cls = class_of(size);
+  std::size_t cls = frame_class_of(size);
   if (cls >= frame_classes) return ::operator new(size);
   if (p* pp = tls().pp) return pp->frames.allocate(cls);
   return malloc_class(cls);
@@ -43,7 +42,7 @@ void* allocate_frame(std::size_t size) {
 
 void deallocate_frame(void* block, std::size_t size) noexcept {
   if (!block) return;
-  std::size_t cls = class_of(size);
+  std::size_t cls = frame_class_of(size);
   if (cls >= frame_classes) return ::operator delete(block);
   if (p* pp = tls().pp) return pp->frames.deallocate(block, cls);
   std::free(block);

@@ -17,11 +17,24 @@
 
 namespace go::detail {
 
-// Classes of 64 bytes up to 2 KiB: a coroutine frame is a few dozen to a few hundred
-// bytes, and 64-byte granularity keeps each block on its own cache lines.
-inline constexpr std::size_t frame_class_step = 64;
-inline constexpr std::size_t frame_classes = 32;  // 64 .. 2048
-inline constexpr std::size_t frame_max_cached = frame_class_step * frame_classes;
+// Size classes: 16-byte steps up to 256 bytes, where most frames and goroutine blocks
+// fall (a goroutine block is 80 bytes, a small lambda's frame 56), so little is wasted
+// per goroutine; then 64-byte steps up to 2 KiB. Larger requests go to operator new.
+inline constexpr std::size_t frame_small_step = 16, frame_small_max = 256;
+inline constexpr std::size_t frame_large_step = 64, frame_large_max = 2048;
+inline constexpr std::size_t frame_classes =
+    frame_small_max / frame_small_step + (frame_large_max - frame_small_max) / frame_large_step;
+
+constexpr std::size_t frame_class_of(std::size_t size) noexcept {
+  if (size <= frame_small_max) return size == 0 ? 0 : (size - 1) / frame_small_step;
+  return frame_small_max / frame_small_step + (size - frame_small_max - 1) / frame_large_step;
+}
+constexpr std::size_t frame_class_size(std::size_t cls) noexcept {
+  constexpr std::size_t small = frame_small_max / frame_small_step;
+  return cls < small ? (cls + 1) * frame_small_step : frame_small_max + (cls - small + 1) * frame_large_step;
+}
+static_assert(frame_class_size(frame_class_of(80)) == 80 && frame_class_size(frame_class_of(257)) == 320);
+static_assert(frame_class_of(frame_large_max) == frame_classes - 1);
 // A P keeps up to 2 batches per class before handing one to the central list: enough
 // to absorb bursts, small enough to bound what idle Ps hoard (128 KiB per class at 2 KiB).
 inline constexpr std::uint32_t frame_batch = 32;

@@ -63,8 +63,11 @@ void sched::start(g* gp) {
     }
     gp->id = pp.goid_next++;
     pp.spawned.inc();
-    runq_put(pp, gp, /*next=*/true);  // Go's newproc: the new g runs next
-  } else {
+    // Go's newproc: the new g runs next. Wake a worker only if that left stealable work.
+    if (runq_put(pp, gp, /*next=*/true)) idlers.notify_one();
+    return;
+  }
+  {
     std::lock_guard lock(outside_mu_);
     if (stopping_.load(memory_order_relaxed))  // written under outside_mu_
       throw error(errc::runtime_stopped, "go: spawn on a runtime that is stopping or stopped");
@@ -81,23 +84,25 @@ void sched::ready(g* gp) noexcept {
   gp->status.store(g_status::runnable, memory_order_relaxed);
   gp->reason.store(wait_reason::none, memory_order_relaxed);
   worker_tls& t = tls();
+  bool stealable = true;
   if (t.s == this && t.pp)
-    runq_put(*t.pp, gp, /*next=*/true);  // Go's ready(): runnext of the readier's P
+    stealable = runq_put(*t.pp, gp, /*next=*/true);  // Go's ready(): runnext of the readier's P
   else
     global.push(gp);
-  if (!stopping()) idlers.notify_one();
+  if (stealable && !stopping()) idlers.notify_one();
 }
 
 void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, void* arg) noexcept {
+  worker_tls& t = tls();
   gp->resume_point = h;
   gp->after = after_resume::park;
-  gp->unlockf = unlockf;
-  gp->unlock_arg = arg;
+  t.unlockf = unlockf;
+  t.unlock_arg = arg;
   gp->reason.store(why, memory_order_relaxed);
   gp->status.store(g_status::waiting, memory_order_relaxed);  // before unlockf publishes the g
   // Registered on its first park only: a g that never parks is always in a run queue or
   // running, where the shutdown finds it without a registry.
-  if (gp->reg_shard < 0) gp->owner->register_parked(*tls().pp, gp);
+  if (gp->reg_shard < 0) gp->owner->register_parked(*t.pp, gp);
 }
 
 void yield_current(std::coroutine_handle<> h) {
@@ -109,19 +114,18 @@ void yield_current(std::coroutine_handle<> h) {
 void sched::register_parked(p& pp, g* gp) noexcept {
   pp.reg_lock.lock();
   gp->reg_shard = static_cast<std::int32_t>(pp.id);
-  gp->reg_prev = nullptr;
-  gp->reg_next = pp.reg_head;
-  if (pp.reg_head) pp.reg_head->reg_prev = gp;
-  pp.reg_head = gp;
+  gp->reg_index = static_cast<std::uint32_t>(pp.parked.size());
+  pp.parked.push_back(gp);  // a bad_alloc here is out of memory: terminate, like Go's throw
   pp.reg_lock.unlock();
 }
 
 void sched::unregister(g* gp) noexcept {
   p& pp = *ps[static_cast<unsigned>(gp->reg_shard)];
   pp.reg_lock.lock();
-  (gp->reg_prev ? gp->reg_prev->reg_next : pp.reg_head) = gp->reg_next;
-  if (gp->reg_next) gp->reg_next->reg_prev = gp->reg_prev;
-  gp->reg_prev = gp->reg_next = nullptr;
+  g* moved = pp.parked.back();  // swap-remove: O(1), order does not matter
+  pp.parked[gp->reg_index] = moved;
+  moved->reg_index = gp->reg_index;
+  pp.parked.pop_back();
   gp->reg_shard = -1;
   pp.reg_lock.unlock();
 }

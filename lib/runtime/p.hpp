@@ -12,11 +12,13 @@
 //   runnext_streak,    owner only.
 //   rng, goid_next/end,
 //   frames
-//   reg_lock/reg_head  the parked-goroutine registry shard of this P: protected by reg_lock
-//                      (any thread may unregister a g that registered here).
+//   reg_lock/parked    the parked-goroutine registry shard of this P: protected by reg_lock
+//                      (any thread may unregister a g that registered here). A g's
+//                      reg_index is its position in `parked`.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "go/detail/atomic.hpp"
 #include "go/detail/g.hpp"
@@ -48,7 +50,7 @@ struct p {
   frame_cache frames;
 
   spinlock reg_lock{lock_rank::registry};
-  g* reg_head = nullptr;  // protected by reg_lock
+  std::vector<g*> parked;  // protected by reg_lock
 
   std::uint32_t fastrand() noexcept {  // wyrand; owner only
     rng += 0xa0761d6478bd642full;

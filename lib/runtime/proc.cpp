@@ -65,7 +65,7 @@ void sched::worker_main(unsigned id) {
   tls_ = {};
 }
 
-void sched::runq_put(p& pp, g* gp, bool next) noexcept {
+bool sched::runq_put(p& pp, g* gp, bool next) noexcept {
 #ifdef GO_SCHED_RANDOMIZE
   // Shake out code that assumes a readied g runs next.
   if (next && (pp.fastrand() & 1)) next = false;
@@ -74,9 +74,10 @@ void sched::runq_put(p& pp, g* gp, bool next) noexcept {
     // release publishes gp (and what its readier wrote) to a thief's acquire CAS of
     // runnext; acquire pairs with the exchange that stored the g we kick out.
     gp = pp.runnext.exchange(gp, memory_order_acq_rel);
-    if (!gp) return;
+    if (!gp) return false;
   }
   if (!pp.q.push_back(gp)) runq_overflow(pp, gp);
+  return true;
 }
 
 // The local queue is full: move half of it and gp to the global queue in one batch
@@ -198,6 +199,7 @@ void sched::execute(p& pp, g* gp) noexcept {
   pp.schedtick.store(pp.schedtick.load(memory_order_relaxed) + 1, memory_order_relaxed);  // owner-only counter
   pp.cur_goid.store(gp->id, memory_order_relaxed);  // diagnostic
   tls_.cur = gp;
+  if (GO_UNLIKELY(!gp->resume_point)) gp->resume_point = gp->ops->start(gp);  // first run
   for (;;) {
     gp->status.store(g_status::running, memory_order_relaxed);  // diagnostic; ordered by the queue handoff
     gp->after = after_resume::exit;
@@ -205,7 +207,7 @@ void sched::execute(p& pp, g* gp) noexcept {
     if (gp->after == after_resume::park) {
       // The stack has unwound: only now may others see the g (park.hpp). If the
       // unlock function cancels the park, run it again at once (Go's park_m).
-      if (gp->unlockf(gp, gp->unlock_arg)) break;
+      if (tls_.unlockf(gp, tls_.unlock_arg)) break;
       continue;
     }
     if (gp->after == after_resume::yield) {

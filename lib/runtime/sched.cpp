@@ -123,8 +123,11 @@ void sched::destroy_remaining() noexcept {
         // destructor during this pass) and is destroyed from there in the next pass.
         g* victim = nullptr;
         pp->reg_lock.lock();
-        for (g* it = pp->reg_head; it && !victim; it = it->reg_next)
-          if (it->status.load(memory_order_relaxed) == g_status::waiting) victim = it;
+        for (g* it : pp->parked)
+          if (it->status.load(memory_order_relaxed) == g_status::waiting) {
+            victim = it;
+            break;
+          }
         pp->reg_lock.unlock();
         if (!victim) break;
         kill(victim);

@@ -29,7 +29,9 @@ namespace go::detail {
 struct worker_tls {
   sched* s = nullptr;
   p* pp = nullptr;
-  g* cur = nullptr;  // the g being resumed, or null between gs
+  g* cur = nullptr;             // the g being resumed, or null between gs
+  unlock_fn unlockf = nullptr;  // the park of cur: set by park(), run by execute()
+  void* unlock_arg = nullptr;
 };
 worker_tls& tls() noexcept;
 
@@ -52,7 +54,9 @@ class sched {
   // -- scheduling (proc.cpp) --
   void worker_main(unsigned id);
   // Put gp on pp's queue: in runnext (kicking the old one to the tail) or at the tail.
-  void runq_put(p& pp, g* gp, bool next) noexcept;
+  // Returns whether other Ps can now steal something new, i.e. whether it is worth
+  // waking one: a g only in runnext is not (tokio's LIFO-slot rule).
+  bool runq_put(p& pp, g* gp, bool next) noexcept;
 
   // -- stop and stats (sched.cpp) --
   void stop();

@@ -1,7 +1,12 @@
 // sysmon: the monitor thread (Go's sysmon). It cannot preempt -- a stackless goroutine
-// gives its P back only when it suspends -- so it watches: a P whose schedtick has not
-// moved for 10 ms while running the same g is counted in the stats (long_running) and,
-// if asked for, reported on stderr. It also prints the GODEBUG=schedtrace line.
+// gives its P back only when it suspends -- so it watches:
+//   - a P whose schedtick has not moved for 10 ms while running the same g is counted in
+//     the stats (long_running) and, if asked for, reported on stderr;
+//   - a P that has had a g waiting in runnext for a whole period while it keeps running
+//     another one: readying into runnext wakes nobody (proc.cpp), so sysmon wakes an idle
+//     worker, whose last steal round takes runnext. This is Go's "sleep 3us, then steal
+//     runnext" stretched to one sysmon period;
+//   - and it prints the GODEBUG=schedtrace line.
 //
 // sysmon reads only relaxed, owner-written counters: a stale read delays a report by one
 // period, never invents one (a report needs the same tick and g seen 10 ms apart).
@@ -52,6 +57,7 @@ void sched::sysmon_main() {
         s = {tick, goid, now, false};
         continue;
       }
+      if (ps[i]->runnext.load(memory_order_relaxed)) idlers.notify_one();
       if (!s.reported && now - s.since >= long_run) {
         s.reported = true;
         long_running_.fetch_add(1, memory_order_relaxed);  // a statistic

@@ -296,4 +296,21 @@ TEST_CASE("a ping-pong pair cannot starve the local or the global queue") {
   });
 }
 
+// Readying into runnext wakes nobody; if the readier then runs on without suspending,
+// an idle P must still get to the g in runnext (sysmon wakes one, which steals it).
+TEST_CASE("runnext is stolen by an idle P while its owner keeps running") {
+  go::runtime rt(go_test::with_procs(2));
+  rt.block_on([]() -> go::task<void> {
+    std::atomic<bool> child_ran{false};
+    auto child = go::spawn([&child_ran]() -> go::task<void> {
+      child_ran = true;
+      co_return;
+    });
+    while (!child_ran.load()) {
+      // never suspends: only another P can run the child
+    }
+    co_await child;
+  });
+}
+
 TEST_SUITE_END();

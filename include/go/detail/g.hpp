@@ -7,9 +7,11 @@
 // Fields, and who may touch them:
 //   schedlink          the queue that currently holds the g (inject list, a batch in flight).
 //   resume_point       the g itself while running; whoever readies it afterwards reads it
-//                      after the ready (ordered by the queue's release/acquire).
-//   after, unlockf,    written by the running g inside an await_suspend (park/yield), read
-//   unlock_arg         by its worker right after resume() returns: same thread.
+//                      after the ready (ordered by the queue's release/acquire). Null until
+//                      the g first runs: its root task is made then (g_ops::start).
+//   after              written by the running g inside an await_suspend (park/yield), read
+//                      by its worker right after resume() returns: same thread. (The park's
+//                      unlock function travels the same way, in the worker's own state.)
 //   owner, id, ops     immutable after spawn.
 //   status, reason     written by the scheduler at each transition, relaxed; read by
 //                      diagnostics (stats, the shutdown sweep) which tolerate staleness.
@@ -17,7 +19,11 @@
 //                      by the exiting g after it sees join_waiting (acquire). A g*, or an
 //                      outside_event* when join_by_thread is set too.
 //   join_state         atomic; the join protocol in lib/runtime/goroutine.cpp.
-//   reg_*              protected by the registry shard lock reg_shard names.
+//   reg_shard,         protected by the lock of the registry shard reg_shard names: the
+//   reg_index          g's place in that shard's vector of parked gs.
+//
+// Keep it small: a spawned goroutine that has not run yet costs this block and nothing
+// else (64 bytes, plus the root task handle and the callable).
 #pragma once
 
 #include <coroutine>
@@ -65,6 +71,7 @@ using unlock_fn = bool (*)(g* gp, void* arg) noexcept;
 
 // The parts of a g that depend on the spawned task's type.
 struct g_ops {
+  std::coroutine_handle<> (*start)(g*) noexcept;  // make the root task; returns where to resume
   void (*destroy)(g*) noexcept;               // free the block (task frames, callable, g)
   void (*kill)(g*) noexcept;                  // destroy the coroutine stack, keep the block
   std::exception_ptr (*failure)(g*) noexcept; // the exception the root task ended with
@@ -80,8 +87,6 @@ inline constexpr std::uint32_t join_by_thread = 16;  // with join_waiting: joine
 struct g {
   g* schedlink = nullptr;
   std::coroutine_handle<> resume_point;
-  unlock_fn unlockf = nullptr;
-  void* unlock_arg = nullptr;
   sched* owner = nullptr;
   const g_ops* ops = nullptr;
   void* joiner = nullptr;
@@ -91,8 +96,7 @@ struct g {
   atomic<wait_reason> reason{wait_reason::none};
   after_resume after = after_resume::exit;
   std::int32_t reg_shard = -1;
-  g* reg_prev = nullptr;
-  g* reg_next = nullptr;
+  std::uint32_t reg_index = 0;
 };
 
 }  // namespace go::detail

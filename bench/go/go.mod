@@ -1,0 +1,3 @@
+module gocoro/bench
+
+go 1.19
