@@ -38,8 +38,11 @@ class spinlock {
   }
 
   void unlock() noexcept {
+    // Nothing of *this may be touched after the store: the next holder may free it at
+    // once (a primitive in a frame that ends right after it wakes). Found by TSan.
+    const lock_rank rank = rank_;
     locked_.store(false, memory_order_release);  // pairs with acquire exchange in lock()
-    lock_rank_release(rank_);
+    lock_rank_release(rank);
   }
 
  private:
