@@ -19,6 +19,8 @@ class category final : public std::error_category {
       case errc::negative_wait_group: return "sync: negative WaitGroup counter";
       case errc::empty_join_handle: return "empty handle";
       case errc::invalid_argument: return "invalid argument";
+      case errc::closed_channel: return "closed channel";
+      case errc::nil_channel: return "nil channel";
     }
     return "unknown go error";
   }

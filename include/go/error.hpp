@@ -16,6 +16,8 @@ enum class errc {
   negative_wait_group,     // "sync: negative WaitGroup counter"
   empty_join_handle,       // awaiting a join_handle that is empty (moved from, detached or joined)
   invalid_argument,        // a bad option or argument
+  closed_channel,          // "send on closed channel", "close of closed channel"
+  nil_channel,             // "close of nil channel"
 };
 
 GO_API const std::error_category& go_category() noexcept;

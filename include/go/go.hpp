@@ -2,8 +2,10 @@
 #pragma once
 
 #include "go/blocking.hpp"
+#include "go/chan.hpp"
 #include "go/error.hpp"
 #include "go/runtime.hpp"
+#include "go/select.hpp"
 #include "go/spawn.hpp"
 #include "go/sync/wait_group.hpp"
 #include "go/task.hpp"

@@ -25,6 +25,12 @@ const char* to_string(wait_reason r) noexcept {
     case wait_reason::join: return "goroutine join";
     case wait_reason::wait_group: return "sync.WaitGroup.Wait";
     case wait_reason::blocking: return "blocking call";
+    case wait_reason::chan_send: return "chan send";
+    case wait_reason::chan_receive: return "chan receive";
+    case wait_reason::chan_send_nil: return "chan send (nil chan)";
+    case wait_reason::chan_receive_nil: return "chan receive (nil chan)";
+    case wait_reason::select: return "select";
+    case wait_reason::select_no_cases: return "select (no cases)";
     case wait_reason::park: return "park";
   }
   return "?";

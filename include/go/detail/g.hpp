@@ -52,6 +52,12 @@ enum class wait_reason : std::uint8_t {
   join,        // "goroutine join"
   wait_group,  // "sync.WaitGroup.Wait"
   blocking,    // "blocking call"
+  chan_send,   // "chan send"
+  chan_receive,  // "chan receive"
+  chan_send_nil,     // "chan send (nil chan)"
+  chan_receive_nil,  // "chan receive (nil chan)"
+  select,      // "select"
+  select_no_cases,   // "select (no cases)"
   park,        // a user of detail::park that named no reason
 };
 

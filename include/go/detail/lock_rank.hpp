@@ -2,6 +2,8 @@
 // already holds has a lower rank ("a < b" means a is acquired before b), the way
 // Go's mklockrank.go states it. Debug builds check it on every acquisition.
 //
+//   chan             a channel's lock. The one self-cycle: select holds several at once,
+//                    always taken in increasing address order (lib/select.cpp).
 //   primitive        a sync primitive's own lock (wait_group, ...). It is held while
 //                    the parking goroutine unwinds, and released by the worker in the
 //                    park's unlock function, so registry may nest inside it.
@@ -18,7 +20,8 @@
 namespace go::detail {
 
 enum class lock_rank : std::uint8_t {
-  primitive = 1,
+  chan = 1,
+  primitive,
   registry,
   inject,
   idle,

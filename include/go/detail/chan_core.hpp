@@ -1,0 +1,121 @@
+// chan_core: the type-erased state of a channel (Go's hchan), shared by every
+// go::chan<T> handle to it. Elements move through a small ops table, as Go moves them
+// with typedmemmove; lib/chan.cpp implements the operations.
+//
+// Invariants (all fields below lock_ are protected by it):
+//   - At least one of sendq and recvq is empty (a sender and a receiver that met would
+//     have completed).
+//   - count > 0 implies recvq is empty; count < capacity implies sendq is empty
+//     (for capacity 0: any waiting sender means no waiting receiver and vice versa).
+//   - Once closed, sendq is empty forever (close fails every waiting sender).
+//   - Buffer slots [recvx, recvx + count) (mod capacity) hold constructed elements.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "go/config.hpp"
+#include "go/detail/atomic.hpp"
+#include "go/detail/spinlock.hpp"
+#include "go/detail/waitq.hpp"
+
+namespace go::detail {
+
+// How a channel moves its elements. An empty type (a signal) needs no storage: size is
+// 0, the buffer holds nothing, and move() with a null source default-constructs.
+struct elem_ops {
+  std::size_t size;
+  std::size_t align;
+  void (*move)(void* dst, void* src) noexcept;  // move-construct *dst from *src
+  void (*destroy)(void* p) noexcept;
+};
+
+template <class T>
+struct elem_ops_for {
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "go::chan<T>: T must be nothrow move constructible (elements move under the channel lock)");
+  static constexpr bool empty = std::is_empty_v<T> && std::is_nothrow_default_constructible_v<T>;
+  static void move(void* dst, void* src) noexcept {
+    if constexpr (empty) {
+      if (!src) return (void)::new (dst) T();
+    }
+    ::new (dst) T(std::move(*static_cast<T*>(src)));
+  }
+  static void destroy(void* p) noexcept { static_cast<T*>(p)->~T(); }
+  static constexpr elem_ops ops{empty ? 0 : sizeof(T), alignof(T), &move, &destroy};
+};
+
+struct select_state;
+
+// One goroutine blocked on one channel operation (Go's sudog for channels).
+struct chan_waiter : waiter {
+  void* elem = nullptr;          // send: the value to take; recv: storage to construct into
+  bool success = false;          // completed by a peer (true) or woken by close (false)
+  bool is_send = false;          // which of the channel's queues holds it
+  select_state* sel = nullptr;   // set if this waiter is one case of a select
+  std::uint16_t case_index = 0;  // which case, for a select
+};
+
+class chan_core;
+
+// One case of a select, as the non-template select core sees it (select.hpp builds
+// them; timers and contexts plug in by presenting a channel).
+struct scase {
+  chan_core* c = nullptr;  // null: a nil channel, never ready
+  void* elem = nullptr;    // send: the value; recv: storage
+  bool is_send = false;
+};
+
+enum class chan_status : std::uint8_t { done, would_block, closed };
+
+class chan_core {
+ public:
+  GO_API static chan_core* make(std::size_t capacity, const elem_ops* ops);
+  void retain() noexcept { refs_.fetch_add(1, memory_order_relaxed); }  // a new handle from an existing one
+  GO_API void release() noexcept;
+
+  std::size_t capacity() const noexcept { return capacity_; }
+  std::size_t len() const noexcept { return count_.load(memory_order_relaxed); }  // a snapshot, as Go's len(c)
+
+  // Blocking operations, from an awaiter's await_suspend. Complete at once (return
+  // false; a closed channel makes send throw and recv report closed through *w), or
+  // enqueue *w and park the goroutine (return true).
+  GO_API bool send_or_park(chan_waiter* w, std::coroutine_handle<> h);
+  GO_API bool recv_or_park(chan_waiter* w, std::coroutine_handle<> h);
+  // Non-blocking.
+  GO_API chan_status try_send(void* elem);
+  GO_API chan_status try_recv(void* out);
+  GO_API void close();
+  // Remove a waiter that is still queued (its goroutine is being destroyed).
+  GO_API void cancel(chan_waiter* w) noexcept;
+
+  // -- for select.cpp: the caller holds lock_ --
+  spinlock& lock() noexcept { return lock_; }
+  chan_status send_locked(void* elem, g** to_ready) noexcept;
+  chan_status recv_locked(void* out, g** to_ready) noexcept;
+  void enqueue_locked(chan_waiter* w, bool is_send) noexcept;
+  void dequeue_locked(chan_waiter* w) noexcept;
+
+ private:
+  chan_core(std::size_t capacity, const elem_ops* ops, std::byte* buf) noexcept
+      : capacity_(capacity), ops_(ops), buf_(buf) {}
+  ~chan_core();
+  void* slot(std::size_t i) noexcept { return ops_->size ? buf_ + i * ops_->size : nullptr; }
+  chan_waiter* dequeue(waitq& q) noexcept;
+
+  spinlock lock_{lock_rank::chan};
+  const std::size_t capacity_;       // immutable
+  const elem_ops* const ops_;        // immutable
+  std::byte* const buf_;             // immutable pointer; slots protected by lock_
+  std::size_t sendx_ = 0, recvx_ = 0;
+  atomic<std::size_t> count_{0};     // written under lock_; read without it by len()
+  bool closed_ = false;
+  waitq recvq_, sendq_;
+  atomic<std::size_t> refs_{1};
+};
+
+}  // namespace go::detail
