@@ -12,9 +12,9 @@ idle::idle(unsigned workers) : workers_(workers), asleep_(workers, false) {
 }
 
 void idle::notify_one() noexcept {
-  // P2: an RMW, not a load; see the header. acq_rel: release so a searcher whose S1
-  // follows sees our P1; acquire so we see its decrement if S1 came first.
-  std::uint32_t s = state_->fetch_add(0, memory_order_acq_rel);
+  // P2: a seq_cst fence, then a plain load; see the header.
+  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence after S1
+  std::uint32_t s = state_->load(memory_order_relaxed);
   if ((s & 0xffff) != 0 || (s >> 16) == workers_) return;
 
   unsigned w;
@@ -49,6 +49,7 @@ bool idle::begin_search() noexcept {
 
 bool idle::end_search() noexcept {
   std::uint32_t prev = state_->fetch_sub(one_searching, memory_order_acq_rel);  // S1; see header
+  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in notify_one()
   return (prev & 0xffff) == 1;
 }
 
@@ -58,6 +59,7 @@ void idle::begin_park(unsigned worker, bool searching) noexcept {
   asleep_[worker] = true;
   state_->fetch_sub(one_unparked + (searching ? one_searching : 0), memory_order_acq_rel);  // S1; see header
   lock_.unlock();
+  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in notify_one(); S2 follows
 }
 
 void idle::cancel_park(unsigned worker) noexcept {

@@ -10,23 +10,28 @@
 //
 // The protocol, and why no wakeup is lost:
 //   Producer (ready/spawn, notify_one):   P1. publish the g in a run queue
-//                                         P2. RMW state_ (acq_rel), read searching/unparked
+//                                         P2. seq_cst fence, then load state_
 //                                         P3. if searching == 0 and someone sleeps: wake one,
 //                                             accounted as unparked and searching.
-//   Searcher that stops (end_search /     S1. RMW state_ (acq_rel): drop searching (and unparked)
-//   begin_park):                          S2. look at every run queue once more.
-// P2 and S1 are read-modify-writes of the same word, so one is ordered before the other
-// in its modification order, and the later one synchronizes with the earlier:
-//   - S1 first: P2 sees the decremented count. If that left no searcher, P3 wakes one.
-//   - P2 first: S1 reads P2's result, so P1 happens-before S2 and the re-check sees the g.
-// Either way someone finds the g. A producer that sees searching > 0 relies on those
-// searchers: each of them passes through S1/S2 before it sleeps, and a searcher that
-// finds work and was the last one wakes a replacement (the caller of end_search), since
-// more work may be waiting (Go's resetspinning).
+//   Searcher that stops (end_search /     S1. RMW state_ (drop searching, and unparked),
+//   begin_park):                              then a seq_cst fence
+//                                         S2. look at every run queue once more.
+// This is Dekker's pattern: each side writes, fences, then reads what the other wrote.
+// Two seq_cst fences are totally ordered, so either the producer's fence comes first,
+// and the searcher's S2 sees the g published in P1, or the searcher's comes first, and
+// the producer's P2 sees the dropped count (and wakes someone if no searcher is left).
+// A producer that sees searching > 0 relies on those searchers: each of them passes
+// through S1/S2 before it sleeps, and a searcher that finds work and was the last one
+// wakes a replacement (the caller of end_search), since more work may be waiting (Go's
+// resetspinning).
 //
-// Rejected: a seq_cst fence on both sides (Go's StoreLoad barrier). Same cost on x86 (a
-// locked instruction either way), but GCC's TSan cannot see fences (-Wtsan), so the
-// argument could not be checked by our sanitizer runs. The RMW makes it checkable.
+// Rejected: an RMW of state_ in P2 instead of the fence (fetch_add(0), as tokio does).
+// It is just as correct, and TSan can follow it, but it takes the cache line of state_
+// exclusively on every ready that leaves stealable work, so the line bounced between
+// cores on every channel operation of a busy pipeline. A fence and a plain load keep it
+// shared (Go's wakep does the same, its StoreLoad barrier being the locked instruction
+// that published the g). The fences order only the wakeup decision; the g's data is
+// published by the run queue's own release/acquire, which TSan does follow.
 #pragma once
 
 #include <cstdint>

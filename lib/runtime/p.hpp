@@ -10,7 +10,7 @@
 //   counters           owner writes (relaxed store of load+1: no RMW on the hot path);
 //                      stats read them relaxed.
 //   runnext_streak,    owner only.
-//   rng, goid_next/end,
+//   rng, goid_next/end, steal_seen,
 //   frames
 //   reg_lock/parked    the parked-goroutine registry shard of this P: protected by reg_lock
 //                      (any thread may unregister a g that registered here). A g's
@@ -36,7 +36,7 @@ struct p_counter {
 };
 
 struct p {
-  p(unsigned id_, frame_central& central) : id(id_), frames(central) {}
+  p(unsigned id_, unsigned nprocs, frame_central& central) : id(id_), steal_seen(nprocs), frames(central) {}
 
   const unsigned id;
   runq q;
@@ -46,6 +46,7 @@ struct p {
   std::uint32_t runnext_streak = 0;
   std::uint64_t rng = 0;
   std::uint64_t goid_next = 0, goid_end = 0;
+  std::vector<std::uint32_t> steal_seen;  // owner only: other Ps' schedticks when our spin began
   p_counter spawned, exited, steals, parks;
   frame_cache frames;
 

@@ -24,6 +24,7 @@
 //     the last steal round, which costs no sleep and is rare enough in practice.
 #include <pthread.h>
 
+#include <chrono>
 #include <string>
 
 #include "go/detail/assert.hpp"
@@ -42,6 +43,22 @@ constexpr std::uint32_t global_check_interval = 61;
 constexpr std::uint32_t max_runnext_streak = 3;
 // Go's findRunnable: stealOrder tries 4 times over all Ps.
 constexpr int steal_rounds = 4;
+// How long a searcher that found nothing keeps looking before it sleeps. A futex sleep
+// and wake cost a few microseconds on each side, and the waker pays its share on its
+// critical path; producers that see a searcher skip the wake entirely. Work that shows
+// up within this window (a pipeline's next item, usually within a microsecond or two)
+// is taken without any syscall. 50 us bounds the CPU an idle runtime burns per idle
+// transition; tune with the chan benchmarks (docs/benchmarks.md).
+constexpr auto search_spin = std::chrono::microseconds(50);
+// Go's findRunnable sleeps 3 us before stealing a running P's runnext "to give it a
+// chance to schedule it"; we wait as long before taking a lone g (see steal()).
+constexpr auto steal_patience = std::chrono::microseconds(3);
+// A queue this long is a backlog, stolen without waiting (see steal()). Small enough
+// that fine-grained parallel work (thousands of short goroutines) spreads at once.
+constexpr std::uint32_t steal_backlog = runq::capacity < 32 ? 2 : 16;
+// Pauses between two looks at the queues while spinning: about 0.3-1 us, depending on
+// the CPU's pause latency (~40 cycles before Skylake, ~140 since).
+constexpr int spin_pauses = 32;
 
 void set_thread_name(const std::string& name) {
   std::string n = name.substr(0, 15);  // the kernel keeps 16 bytes with the NUL
@@ -123,7 +140,15 @@ g* take_runnext(atomic<g*>& slot) noexcept {
 }
 }  // namespace
 
-g* sched::steal(p& pp) noexcept {
+// Steal from another P. A backlog (steal_backlog or more queued) is stolen at once: the
+// owner cannot run them all soon. A short queue, or the runnext slot, is stolen only once
+// the owner has been busy with one g for steal_patience (patient = true, from the spin):
+// an owner cycling through a few short goroutines will run them within microseconds,
+// and taking them would split goroutines that talk to each other across Ps, making
+// every channel operation between them a cross-core one (measured: 4 producers and 4
+// consumers on one channel ran 3x slower split over 2 Ps than on 1). This is Go's rule
+// for runnext ("usleep(3) then steal") applied to short queues too.
+g* sched::steal(p& pp, bool patient) noexcept {
   for (int round = 0; round < steal_rounds; ++round) {
     const bool last = round == steal_rounds - 1;
     // A random start and a stride coprime to nprocs visit every P once, in an order that
@@ -134,8 +159,10 @@ g* sched::steal(p& pp) noexcept {
     for (unsigned i = 0; i < nprocs; ++i, pos = (pos + stride) % nprocs) {
       p& victim = *ps[pos];
       if (&victim == &pp) continue;
-      g* gp = victim.q.steal_into(pp.q);
-      if (!gp && last) gp = take_runnext(victim.runnext);
+      const bool stuck = patient && victim.schedtick.load(memory_order_relaxed) == pp.steal_seen[pos];
+      g* gp = nullptr;
+      if (stuck || victim.q.size() >= steal_backlog) gp = victim.q.steal_into(pp.q);
+      if (!gp && last && stuck) gp = take_runnext(victim.runnext);
       if (gp) {
         pp.steals.inc();
         return gp;
@@ -144,6 +171,33 @@ g* sched::steal(p& pp) noexcept {
     if (g* gp = take_global(pp)) return gp;
   }
   return nullptr;
+}
+
+// (4, continued) Stay a searcher for a short while, watching the queues cheaply. After
+// steal_patience, Ps whose schedtick has not moved since the spin began count as stuck
+// in one g, and their lone queued g and runnext may be stolen.
+g* sched::spin_for_work(p& pp) noexcept {
+  const auto start = std::chrono::steady_clock::now();
+  for (unsigned i = 0; i < nprocs; ++i) pp.steal_seen[i] = ps[i]->schedtick.load(memory_order_relaxed);
+  bool patient = false;
+  for (unsigned i = 1;; ++i) {
+    // Look at the other Ps' queues only every few hundred nanoseconds: each look pulls
+    // their hot cache lines (runq tail, runnext) away from their owners, whose next
+    // push then stalls on the transfer. Polling in a tight loop made a 2-P pipeline
+    // several times slower than a 1-P one.
+    for (int k = 0; k < spin_pauses; ++k) cpu_relax();
+    if (any_work()) {
+      if (g* gp = pp.q.pop()) return gp;  // someone may have handed us a batch
+      if (g* gp = take_global(pp)) return gp;
+      if (g* gp = steal(pp, patient)) return gp;
+    }
+    if (stopping()) return nullptr;
+    if (i % 4 == 0) {
+      auto waited = std::chrono::steady_clock::now() - start;
+      patient = waited >= steal_patience;
+      if (waited >= search_spin) return nullptr;
+    }
+  }
 }
 
 bool sched::any_work() const noexcept {
@@ -172,7 +226,8 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
   if (!gp) gp = take_global(pp);  // (3)
   if (!gp) {                      // (4)
     if (!searching) searching = idlers.begin_search();
-    if (searching) gp = steal(pp);
+    if (searching) gp = steal(pp, /*patient=*/false);
+    if (!gp && searching) gp = spin_for_work(pp);
   }
   if (gp) {
     if (searching) {

@@ -73,7 +73,7 @@ sched::sched(runtime_options o, runtime* owner)
       opts(std::move(o)),
       idlers(nprocs),
       blocking(opts.max_blocking_threads, opts.blocking_keep_alive, opts.thread_name + "-blk") {
-  for (unsigned i = 0; i < nprocs; ++i) ps.push_back(std::make_unique<p>(i, central));
+  for (unsigned i = 0; i < nprocs; ++i) ps.push_back(std::make_unique<p>(i, nprocs, central));
   for (std::uint32_t c = 1; c <= nprocs; ++c)
     if (std::gcd(c, nprocs) == 1) coprimes_.push_back(c);
   workers_.reserve(nprocs);

@@ -78,7 +78,8 @@ class sched {
  private:
   g* find_runnable(p& pp, unsigned id, bool& searching);
   g* take_global(p& pp) noexcept;
-  g* steal(p& pp) noexcept;
+  g* steal(p& pp, bool patient) noexcept;
+  g* spin_for_work(p& pp) noexcept;
   bool any_work() const noexcept;
   void execute(p& pp, g* gp) noexcept;
   GO_NOINLINE void runq_overflow(p& pp, g* gp) noexcept;

@@ -69,7 +69,7 @@ GO_TEST_CASE("move-only values and empty signal types") {
 GO_TEST_CASE("close wakes every receiver and fails every sender") {
   auto ch = go::make_chan<int>();
   constexpr int receivers = 5, senders = 3;
-  go::wait_group parked, finished;
+  go::wait_group finished;
   std::atomic<int> got_nothing{0}, send_failed{0};
   finished.add(receivers + senders);
   for (int i = 0; i < receivers; ++i) {
