@@ -21,6 +21,8 @@ class category final : public std::error_category {
       case errc::invalid_argument: return "invalid argument";
       case errc::closed_channel: return "closed channel";
       case errc::nil_channel: return "nil channel";
+      case errc::unlock_of_unlocked: return "unlock of unlocked lock";
+      case errc::semaphore_misuse: return "semaphore misuse";
     }
     return "unknown go error";
   }

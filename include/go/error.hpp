@@ -18,6 +18,8 @@ enum class errc {
   invalid_argument,        // a bad option or argument
   closed_channel,          // "send on closed channel", "close of closed channel"
   nil_channel,             // "close of nil channel"
+  unlock_of_unlocked,      // "sync: unlock of unlocked mutex", "sync: RUnlock of unlocked RWMutex", ...
+  semaphore_misuse,        // acquiring more than the semaphore's size; releasing more than held
 };
 
 GO_API const std::error_category& go_category() noexcept;

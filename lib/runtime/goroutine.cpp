@@ -31,12 +31,23 @@ const char* to_string(wait_reason r) noexcept {
     case wait_reason::chan_receive_nil: return "chan receive (nil chan)";
     case wait_reason::select: return "select";
     case wait_reason::select_no_cases: return "select (no cases)";
+    case wait_reason::mutex_lock: return "sync.Mutex.Lock";
+    case wait_reason::rwmutex_rlock: return "sync.RWMutex.RLock";
+    case wait_reason::rwmutex_lock: return "sync.RWMutex.Lock";
+    case wait_reason::cond_wait: return "sync.Cond.Wait";
+    case wait_reason::once: return "sync.Once.Do";
+    case wait_reason::semaphore: return "semaphore.Acquire";
     case wait_reason::park: return "park";
   }
   return "?";
 }
 
 g* current_g() noexcept { return tls().cur; }
+
+int current_p_index() noexcept {
+  p* pp = tls().pp;
+  return pp ? static_cast<int>(pp->id) : -1;
+}
 
 g* current_g_or_throw(const char* what) {
   if (g* gp = tls().cur) return gp;

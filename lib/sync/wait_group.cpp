@@ -24,10 +24,6 @@ constexpr std::uint64_t one_count = std::uint64_t{1} << 32;
 std::int32_t counter_of(std::uint64_t s) noexcept { return static_cast<std::int32_t>(s >> 32); }
 std::uint32_t waiters_of(std::uint64_t s) noexcept { return static_cast<std::uint32_t>(s); }
 
-bool unlock_wg(detail::g*, void* lock) noexcept {
-  static_cast<detail::spinlock*>(lock)->unlock();
-  return true;
-}
 }  // namespace
 
 void wait_group::add(int delta) {
@@ -65,7 +61,7 @@ GO_NOINLINE void wait_group::wake_all() noexcept {
 }
 
 bool wait_group::park_wait(detail::waiter* w, std::coroutine_handle<> h) {
-  detail::g* gp = detail::current_g_or_throw("wait_group::wait");
+  detail::current_g_or_throw("wait_group::wait");
   lock_.lock();  // (1)
   std::uint64_t s = state_.load(detail::memory_order_acquire);
   do {
@@ -74,9 +70,7 @@ bool wait_group::park_wait(detail::waiter* w, std::coroutine_handle<> h) {
       return false;  // nothing to wait for
     }
   } while (!state_.compare_exchange_weak(s, s + 1, detail::memory_order_acq_rel, detail::memory_order_acquire));  // (2)
-  w->gp = gp;
-  waiters_.push_back(w);                                                       // (3)
-  detail::park(gp, h, detail::wait_reason::wait_group, &unlock_wg, &lock_);   // (4)
+  detail::park_on(lock_, waiters_, w, h, detail::wait_reason::wait_group);  // (3) and (4)
   return true;
 }
 

@@ -58,6 +58,12 @@ enum class wait_reason : std::uint8_t {
   chan_receive_nil,  // "chan receive (nil chan)"
   select,      // "select"
   select_no_cases,   // "select (no cases)"
+  mutex_lock,  // "sync.Mutex.Lock"
+  rwmutex_rlock,  // "sync.RWMutex.RLock"
+  rwmutex_lock,   // "sync.RWMutex.Lock"
+  cond_wait,   // "sync.Cond.Wait"
+  once,        // "sync.Once.Do"
+  semaphore,   // "semaphore.Acquire"
   park,        // a user of detail::park that named no reason
 };
 

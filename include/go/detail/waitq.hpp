@@ -5,6 +5,9 @@
 // every field is protected by the lock of the primitive that owns the queue.
 #pragma once
 
+#include <coroutine>
+
+#include "go/config.hpp"
 #include "go/detail/g.hpp"
 
 namespace go::detail {
@@ -28,6 +31,16 @@ class waitq {
     w->queued = true;
   }
 
+  void push_front(waiter* w) noexcept {
+    w->prev = nullptr;
+    w->next = head_;
+    (head_ ? head_->prev : tail_) = w;
+    head_ = w;
+    w->queued = true;
+  }
+
+  waiter* front() const noexcept { return head_; }
+
   waiter* pop_front() noexcept {
     waiter* w = head_;
     if (w) remove(w);
@@ -45,5 +58,13 @@ class waitq {
   waiter* head_ = nullptr;
   waiter* tail_ = nullptr;
 };
+
+class spinlock;
+
+// The slow path every sync primitive shares (Go's semacquire after its checks): with
+// `lock` held, queue w for the running goroutine (at the front if lifo) and park it; the
+// worker releases `lock` once the goroutine has unwound (detail/park.hpp). Throws
+// go::error(no_runtime) outside a goroutine, with `lock` released.
+GO_API void park_on(spinlock& lock, waitq& q, waiter* w, std::coroutine_handle<> h, wait_reason why, bool lifo = false);
 
 }  // namespace go::detail

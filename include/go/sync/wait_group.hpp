@@ -3,10 +3,13 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <functional>
+#include <type_traits>
 
 #include "go/detail/atomic.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/detail/waitq.hpp"
+#include "go/spawn.hpp"
 
 namespace go {
 
@@ -32,6 +35,12 @@ class wait_group {
 
   GO_API void add(int delta);
   void done() { add(-1); }
+
+  // Go 1.25's wg.Go(f): add(1), then run f (a callable returning a go::task, or a plain
+  // callable) in a new goroutine that calls done() when f returns or throws. An
+  // exception from f is an unrecovered panic, as in Go.
+  template <class F>
+  void go(F&& f);
   // The current counter.
   std::int32_t count() const noexcept {
     return static_cast<std::int32_t>(state_.load(detail::memory_order_acquire) >> 32);
@@ -64,5 +73,26 @@ class wait_group {
   detail::spinlock lock_{detail::lock_rank::primitive};
   detail::waitq waiters_;  // protected by lock_
 };
+
+template <class F>
+void wait_group::go(F&& f) {
+  add(1);
+  auto body = [this, fn = std::forward<F>(f)]() mutable -> task<void> {
+    struct done_on_exit {
+      wait_group* wg;
+      ~done_on_exit() { wg->done(); }
+    } guard{this};
+    if constexpr (detail::is_task_v<std::invoke_result_t<decltype(fn)&>>)
+      co_await std::invoke(fn);
+    else
+      std::invoke(fn);
+  };
+  try {
+    ::go::spawn(std::move(body));  // the handle is dropped: detached
+  } catch (...) {
+    done();
+    throw;
+  }
+}
 
 }  // namespace go

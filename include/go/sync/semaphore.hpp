@@ -1,0 +1,69 @@
+// go::semaphore: a weighted semaphore (golang.org/x/sync/semaphore.Weighted).
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+
+#include "go/detail/spinlock.hpp"
+#include "go/detail/waitq.hpp"
+
+namespace go {
+
+// <!-- outline:semaphore -->
+// Suspends: `co_await sem.acquire(n)` parks until n units are free and every earlier
+//   waiter has been served (FIFO: a large request at the head holds back smaller ones
+//   behind it, so nothing starves). try_acquire(n) never suspends.
+// Resumes: readied by the release() that made room, on the releaser's P.
+// Misuse: acquiring more than the size throws go::error(semaphore_misuse) ("semaphore:
+//   acquire more than size"; Go's would block forever); releasing more than is held
+//   throws "semaphore: released more than held".
+// Shutdown: a goroutine parked in acquire() is destroyed by runtime::stop and leaves
+//   the queue (its units were never granted).
+// Thread safety: all members may be called concurrently; acquire needs a goroutine.
+// <!-- /outline -->
+class semaphore {
+ public:
+  explicit semaphore(std::int64_t size) noexcept : size_(size) {}
+  semaphore(const semaphore&) = delete;
+  semaphore& operator=(const semaphore&) = delete;
+
+  class [[nodiscard]] acquire_awaiter {
+   public:
+    acquire_awaiter(semaphore& s, std::int64_t n) noexcept : s_(s) { w_.n = n; }
+    acquire_awaiter(const acquire_awaiter&) = delete;
+    ~acquire_awaiter() {
+      if (w_.queued) s_.cancel(&w_);
+    }
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> h) { return s_.acquire_or_park(&w_, h); }
+    void await_resume() const noexcept {}
+
+   private:
+    semaphore& s_;
+    struct waiter : detail::waiter {
+      std::int64_t n = 0;
+    } w_;
+    friend class semaphore;
+  };
+
+  acquire_awaiter acquire(std::int64_t n = 1) noexcept { return acquire_awaiter(*this, n); }
+  GO_API bool try_acquire(std::int64_t n = 1);
+  GO_API void release(std::int64_t n = 1);
+
+  std::int64_t size() const noexcept { return size_; }
+
+ private:
+  using waiter = acquire_awaiter::waiter;
+  GO_API bool acquire_or_park(waiter* w, std::coroutine_handle<> h);
+  GO_API void cancel(waiter* w) noexcept;
+  void check(std::int64_t n) const;
+  // Grant the head waiters that now fit, in order, into `grant`; under lock_.
+  void grant_locked(detail::waitq& grant) noexcept;
+
+  const std::int64_t size_;
+  std::int64_t cur_ = 0;  // units held; protected by lock_
+  detail::spinlock lock_{detail::lock_rank::primitive};
+  detail::waitq waiters_;  // protected by lock_
+};
+
+}  // namespace go

@@ -1,0 +1,116 @@
+// go::mutex (Go's sync.Mutex).
+//
+// state_ = locked | starving | waiters << 2; waiters_ (FIFO, under lock_) holds the
+// parked goroutines. The fast paths are one CAS each; everything else takes lock_.
+//
+// Missed-wakeup argument: a waiter (1) takes lock_, (2) CASes state_ from a value with
+// `locked` set to one with waiters + 1, (3) enqueues and parks. An unlocker's fast path
+// CASes state_ from exactly `locked` to 0, so it fails once (2) has happened and the
+// unlocker goes to unlock_slow, which takes lock_ (so waits for (3)) and wakes the
+// head. If the fast unlock came first, the CAS in (2) fails, and the waiter sees the
+// mutex free and takes it.
+//
+// Starvation mode (Go's mutex.go, "Mutex fairness"): a waiter that has waited over
+// 1 ms and loses again sets `starving` before it queues again (at the front). While it
+// is set, try_lock fails for everyone and unlock_slow hands the mutex to the head waiter
+// without releasing it. The waiter that receives a handoff clears `starving` if it
+// waited less than 1 ms or is the last waiter.
+#include "go/sync/mutex.hpp"
+
+#include <chrono>
+
+#include "go/detail/park.hpp"
+#include "go/error.hpp"
+
+namespace go {
+
+// 1 ms, Go's starvationThresholdNs: long enough that normal mode's barging rarely
+// triggers it, short enough to bound a waiter's wait.
+static constexpr auto starvation_threshold = std::chrono::milliseconds(1);
+
+struct mutex::wait_turn {
+  mutex& m;
+  waiter* w;
+  bool starving, lifo, parked = false;
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) { return parked = m.acquire_or_park(w, starving, lifo, h); }
+  bool await_resume() const noexcept { return parked; }
+};
+
+task<void> mutex::lock_slow() {
+  const auto start = std::chrono::steady_clock::now();
+  bool starve = false, lifo = false;
+  for (;;) {
+    struct cancel_guard {  // leave the queue if the goroutine is destroyed while parked
+      mutex& m;
+      waiter w;
+      ~cancel_guard() {
+        if (w.queued) m.cancel(&w);
+      }
+    } slot{*this, {}};
+    wait_turn turn{*this, &slot.w, starve, lifo};  // named: g++ 12 mishandles temporaries in co_await (PR 107288)
+    if (!co_await turn) co_return;               // acquired without parking
+    const bool waited_long = std::chrono::steady_clock::now() - start > starvation_threshold;
+    if (slot.w.handoff) {
+      // Starvation mode gave us the mutex. Leave the mode if it is no longer needed.
+      if (!waited_long || state_.load(detail::memory_order_relaxed) < one_waiter)
+        state_.fetch_and(~starving, detail::memory_order_relaxed);  // the mutex is ours: no one else changes `starving`
+      co_return;
+    }
+    // Woken in normal mode and lost to a barging goroutine, or about to compete.
+    starve = starve || waited_long;
+    lifo = true;  // Go's queueLifo: a waiter that was woken goes back to the front
+  }
+}
+
+bool mutex::acquire_or_park(waiter* w, bool want_starving, bool lifo, std::coroutine_handle<> h) {
+  lock_.lock();
+  std::uint32_t s = state_.load(detail::memory_order_relaxed);
+  for (;;) {
+    if (!(s & (locked | starving))) {
+      if (state_.compare_exchange_weak(s, s | locked, detail::memory_order_acquire, detail::memory_order_relaxed)) {
+        lock_.unlock();
+        return false;
+      }
+      continue;
+    }
+    std::uint32_t next = s + one_waiter;
+    if (want_starving && (s & locked)) next |= starving;
+    // acq_rel: pairs with the CAS in unlock()'s fast path (see the argument above)
+    if (state_.compare_exchange_weak(s, next, detail::memory_order_acq_rel, detail::memory_order_relaxed)) break;
+  }
+  w->handoff = false;
+  detail::park_on(lock_, waiters_, w, h, detail::wait_reason::mutex_lock, lifo);
+  return true;
+}
+
+GO_NOINLINE void mutex::unlock_slow() {
+  lock_.lock();
+  std::uint32_t s = state_.load(detail::memory_order_relaxed);
+  if (!(s & locked)) {
+    lock_.unlock();
+    throw error(errc::unlock_of_unlocked, "sync: unlock of unlocked mutex");
+  }
+  auto* w = static_cast<waiter*>(waiters_.pop_front());
+  if (!w) {
+    state_.fetch_and(~locked, detail::memory_order_release);  // pairs with acquire in try_lock()
+  } else if (s & starving) {
+    w->handoff = true;  // hand over: the mutex stays locked, now on the waiter's behalf
+    state_.fetch_sub(one_waiter, detail::memory_order_release);
+  } else {
+    state_.fetch_sub(one_waiter + locked, detail::memory_order_release);  // release; the woken waiter competes
+  }
+  lock_.unlock();
+  if (w) detail::ready(w->gp);  // after unlocking (HACKING.md rule 2)
+}
+
+void mutex::cancel(waiter* w) noexcept {
+  lock_.lock();
+  if (w->queued) {
+    waiters_.remove(w);
+    state_.fetch_sub(one_waiter, detail::memory_order_relaxed);  // under lock_
+  }
+  lock_.unlock();
+}
+
+}  // namespace go

@@ -1,0 +1,75 @@
+// go::semaphore (golang.org/x/sync/semaphore.Weighted): FIFO grants, direct handoff.
+//
+// Invariants (under lock_): 0 <= cur_ <= size_; if waiters_ is not empty, its head does
+// not fit (size_ - cur_ < head.n) -- otherwise it would have been granted.
+#include "go/sync/semaphore.hpp"
+
+#include "go/detail/park.hpp"
+#include "go/error.hpp"
+
+namespace go {
+
+void semaphore::check(std::int64_t n) const {
+  if (n < 0) throw error(errc::invalid_argument, "semaphore: negative weight");
+  if (n > size_) throw error(errc::semaphore_misuse, "semaphore: acquire more than size");
+}
+
+bool semaphore::try_acquire(std::int64_t n) {
+  check(n);
+  lock_.lock();
+  bool ok = waiters_.empty() && size_ - cur_ >= n;  // never jump the queue
+  if (ok) cur_ += n;
+  lock_.unlock();
+  return ok;
+}
+
+bool semaphore::acquire_or_park(waiter* w, std::coroutine_handle<> h) {
+  check(w->n);
+  detail::current_g_or_throw("semaphore::acquire");
+  lock_.lock();
+  if (waiters_.empty() && size_ - cur_ >= w->n) {
+    cur_ += w->n;
+    lock_.unlock();
+    return false;
+  }
+  detail::park_on(lock_, waiters_, w, h, detail::wait_reason::semaphore);
+  return true;
+}
+
+void semaphore::grant_locked(detail::waitq& grant) noexcept {
+  while (auto* w = static_cast<waiter*>(waiters_.front())) {
+    if (size_ - cur_ < w->n) break;  // FIFO: a large head request holds back the rest
+    cur_ += w->n;
+    waiters_.remove(w);
+    grant.push_back(w);
+  }
+}
+
+void semaphore::release(std::int64_t n) {
+  detail::waitq grant;
+  lock_.lock();
+  if (n < 0 || n > cur_) {
+    lock_.unlock();
+    throw error(errc::semaphore_misuse, "semaphore: released more than held");
+  }
+  cur_ -= n;
+  grant_locked(grant);
+  lock_.unlock();
+  while (detail::waiter* w = grant.pop_front()) detail::ready(w->gp);
+}
+
+void semaphore::cancel(waiter* w) noexcept {
+  // Leaving the head may let the next waiters fit (x/sync/semaphore does the same when
+  // a context cancels an acquire). The caller is being destroyed: ready the granted
+  // ones after unlocking.
+  detail::waitq grant;
+  lock_.lock();
+  if (w->queued) {
+    waiters_.remove(w);
+    grant_locked(grant);
+  }
+  lock_.unlock();
+  while (detail::waiter* g = grant.pop_front()) detail::ready(g->gp);
+}
+
+}  // namespace go
