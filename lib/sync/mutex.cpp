@@ -4,11 +4,11 @@
 // parked goroutines. The fast paths are one CAS each; everything else takes lock_.
 //
 // Missed-wakeup argument: a waiter (1) takes lock_, (2) CASes state_ from a value with
-// `locked` set to one with waiters + 1, (3) enqueues and parks. An unlocker's fast path
-// CASes state_ from exactly `locked` to 0, so it fails once (2) has happened and the
-// unlocker goes to unlock_slow, which takes lock_ (so waits for (3)) and wakes the
-// head. If the fast unlock came first, the CAS in (2) fails, and the waiter sees the
-// mutex free and takes it.
+// `locked` set to one with waiters + 1, (3) enqueues and parks. An unlocker (a)
+// subtracts `locked` and (b) goes to unlock_slow if anything is left, which takes lock_
+// (so waits for (3)) and wakes the head. (2) and (a) are RMWs of one word: if (a) came
+// first, the CAS in (2) fails, and the waiter sees the mutex free and takes it; if (2)
+// came first, (a) sees the waiter.
 //
 // Starvation mode (Go's mutex.go, "Mutex fairness"): a waiter that has waited over
 // 1 ms and loses again sets `starving` before it queues again (at the front). While it
@@ -84,21 +84,23 @@ bool mutex::acquire_or_park(waiter* w, bool want_starving, bool lifo, std::corou
   return true;
 }
 
-GO_NOINLINE void mutex::unlock_slow() {
-  lock_.lock();
-  std::uint32_t s = state_.load(detail::memory_order_relaxed);
-  if (!(s & locked)) {
-    lock_.unlock();
+// Called with the locked bit already dropped (unlock's fast path); rest is what it left.
+GO_NOINLINE void mutex::unlock_slow(std::uint32_t rest) {
+  if (rest & locked) {  // the subtraction borrowed: the mutex was not locked
+    state_.fetch_add(locked, detail::memory_order_relaxed);  // undo
     throw error(errc::unlock_of_unlocked, "sync: unlock of unlocked mutex");
   }
+  lock_.lock();
   auto* w = static_cast<waiter*>(waiters_.pop_front());
-  if (!w) {
-    state_.fetch_and(~locked, detail::memory_order_release);  // pairs with acquire in try_lock()
-  } else if (s & starving) {
-    w->handoff = true;  // hand over: the mutex stays locked, now on the waiter's behalf
-    state_.fetch_sub(one_waiter, detail::memory_order_release);
-  } else {
-    state_.fetch_sub(one_waiter + locked, detail::memory_order_release);  // release; the woken waiter competes
+  if (w) {
+    if (state_.load(detail::memory_order_relaxed) & starving) {
+      // Hand over: lock it again on the waiter's behalf. Newcomers cannot have taken it
+      // meanwhile: try_lock and acquire_or_park refuse while `starving` is set.
+      w->handoff = true;
+      state_.fetch_add(locked - one_waiter, detail::memory_order_relaxed);  // the waiter's acquire is our ready()
+    } else {
+      state_.fetch_sub(one_waiter, detail::memory_order_relaxed);  // it will compete for the free mutex
+    }
   }
   lock_.unlock();
   if (w) detail::ready(w->gp);  // after unlocking (HACKING.md rule 2)

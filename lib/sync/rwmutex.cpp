@@ -1,95 +1,47 @@
-// go::rwmutex (Go's sync.RWMutex, writer-preferring).
+// go::rwmutex (Go's sync.RWMutex algorithm, rwmutex.go).
 //
-// Invariants (under lock_): writer_ implies readers_ == 0; a reader queues only while a
-// writer holds or waits (so a waiting writer blocks new readers); a writer queues only
-// while someone holds the lock.
+// reader_count_ counts readers inside or waiting. A writer, holding w_, subtracts
+// max_readers: from then on new readers see a negative count and park on reader_sem_,
+// and the writer waits on writer_sem_ for the r readers that were inside (recorded in
+// reader_wait_; each leaving reader decrements it, the last one wakes the writer). The
+// writer's unlock adds max_readers back and releases reader_sem_ once for every reader
+// that arrived meanwhile. A counting semaphore, not a wait list, because a release may
+// come before the matching park.
 #include "go/sync/rwmutex.hpp"
 
-#include "go/detail/park.hpp"
 #include "go/error.hpp"
 
 namespace go {
 
-bool rwmutex::try_lock() {
-  lock_.lock();
-  bool ok = !writer_ && readers_ == 0;
-  if (ok) writer_ = true;
-  lock_.unlock();
-  return ok;
-}
-
-bool rwmutex::try_rlock() {
-  lock_.lock();
-  bool ok = !writer_ && writers_.empty();
-  if (ok) ++readers_;
-  lock_.unlock();
-  return ok;
-}
-
-bool rwmutex::acquire_or_park(detail::waiter* w, bool write, std::coroutine_handle<> h) {
-  lock_.lock();
-  if (write ? (!writer_ && readers_ == 0) : (!writer_ && writers_.empty())) {
-    if (write)
-      writer_ = true;
-    else
-      ++readers_;
-    lock_.unlock();
-    return false;
-  }
-  detail::park_on(lock_, write ? writers_ : readers_q_, w, h,
-                  write ? detail::wait_reason::rwmutex_lock : detail::wait_reason::rwmutex_rlock);
-  return true;
-}
-
-void rwmutex::unlock_reader() {
-  detail::waiter* next = nullptr;
-  lock_.lock();
-  if (readers_ <= 0) {
-    lock_.unlock();
+void rwmutex::runlock_slow(std::int32_t r) {
+  if (r + 1 == 0 || r + 1 == -max_readers) {
+    reader_count_.fetch_add(1, detail::memory_order_relaxed);  // undo: nothing was held
     throw error(errc::unlock_of_unlocked, "sync: RUnlock of unlocked RWMutex");
   }
-  if (--readers_ == 0 && (next = writers_.pop_front())) writer_ = true;  // hand over to the first writer
-  lock_.unlock();
-  if (next) detail::ready(next->gp);
+  // A writer is pending: the last of the readers it waits for wakes it.
+  if (reader_wait_.fetch_sub(1, detail::memory_order_acq_rel) - 1 == 0) writer_sem_.release(1);
+}
+
+task<void> rwmutex::lock_slow() {
+  auto w = co_await w_.lock();  // first, exclude other writers
+  w.release();                  // held until unlock_writer()
+  // Announce the writer; r readers are inside.
+  std::int32_t r = reader_count_.fetch_sub(max_readers, detail::memory_order_acq_rel);
+  if (r != 0 && reader_wait_.fetch_add(r, detail::memory_order_acq_rel) + r != 0) {
+    auto wait_readers = writer_sem_.acquire(detail::wait_reason::rwmutex_lock);
+    co_await wait_readers;
+  }
 }
 
 void rwmutex::unlock_writer() {
-  detail::waitq woken;
-  lock_.lock();
-  if (!writer_) {
-    lock_.unlock();
+  // release pairs with the acquire of readers that get in after us
+  std::int32_t r = reader_count_.fetch_add(max_readers, detail::memory_order_release) + max_readers;
+  if (r >= max_readers) {
+    reader_count_.fetch_sub(max_readers, detail::memory_order_relaxed);  // undo: no writer held it
     throw error(errc::unlock_of_unlocked, "sync: Unlock of unlocked RWMutex");
   }
-  writer_ = false;
-  // Readers that waited get it first (Go: a writer's Unlock releases the blocked
-  // readers); otherwise the next writer.
-  while (detail::waiter* r = readers_q_.pop_front()) {
-    ++readers_;
-    woken.push_back(r);
-  }
-  if (woken.empty())
-    if (detail::waiter* w = writers_.pop_front()) {
-      writer_ = true;
-      woken.push_back(w);
-    }
-  lock_.unlock();
-  while (detail::waiter* w = woken.pop_front()) detail::ready(w->gp);
-}
-
-void rwmutex::cancel(detail::waiter* w, bool write) noexcept {
-  detail::waitq woken;
-  lock_.lock();
-  if (w->queued) {
-    (write ? writers_ : readers_q_).remove(w);
-    // A departing writer may have been all that held readers back.
-    if (write && writers_.empty() && !writer_)
-      while (detail::waiter* r = readers_q_.pop_front()) {
-        ++readers_;
-        woken.push_back(r);
-      }
-  }
-  lock_.unlock();
-  while (detail::waiter* r = woken.pop_front()) detail::ready(r->gp);
+  if (r > 0) reader_sem_.release(static_cast<std::uint32_t>(r));  // admit the readers that queued
+  w_.unlock();
 }
 
 }  // namespace go

@@ -27,3 +27,39 @@ void park_on(spinlock& lock, waitq& q, waiter* w, std::coroutine_handle<> h, wai
 }
 
 }  // namespace go::detail
+
+#include "go/detail/sema.hpp"
+
+namespace go::detail {
+
+bool sema::acquire_or_park(waiter* w, std::coroutine_handle<> h, wait_reason why) {
+  lock_.lock();
+  if (count_ > 0) {  // a release came first (Go's cansemacquire)
+    --count_;
+    lock_.unlock();
+    return false;
+  }
+  park_on(lock_, waiters_, w, h, why);
+  return true;
+}
+
+void sema::release(std::uint32_t n) noexcept {
+  waitq woken;
+  lock_.lock();
+  for (; n > 0; --n) {
+    waiter* w = waiters_.pop_front();
+    if (!w) break;
+    woken.push_back(w);
+  }
+  count_ += n;
+  lock_.unlock();
+  while (waiter* w = woken.pop_front()) ready(w->gp);
+}
+
+void sema::cancel(waiter* w) noexcept {
+  lock_.lock();
+  if (w->queued) waiters_.remove(w);
+  lock_.unlock();
+}
+
+}  // namespace go::detail

@@ -64,7 +64,11 @@ class mutex {
   class [[nodiscard]] lock_awaiter {
    public:
     explicit lock_awaiter(mutex& m) noexcept : m_(m) {}
-    bool await_ready() noexcept { return m_.try_lock(); }
+    bool await_ready() noexcept {
+      std::uint32_t free = 0;  // Go's fast path: one CAS from "unlocked, no waiters"
+      return m_.state_.compare_exchange_strong(free, locked, detail::memory_order_acquire,  // pairs with release in unlock()
+                                               detail::memory_order_relaxed);
+    }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
       // The contended path is a task run inline, like any nested task: it can lose to a
@@ -92,8 +96,9 @@ class mutex {
   }
 
   void unlock() {
-    std::uint32_t s = locked;  // fast path: locked, no waiters, normal mode
-    if (!state_.compare_exchange_strong(s, 0, detail::memory_order_release, detail::memory_order_relaxed)) unlock_slow();
+    // Go's fast path: drop the locked bit; anything left means waiters or starvation.
+    std::uint32_t rest = state_.fetch_sub(locked, detail::memory_order_release) - locked;  // pairs with acquire in lock
+    if (rest != 0) unlock_slow(rest);
   }
 
   // For tests and diagnostics.
@@ -108,7 +113,7 @@ class mutex {
   struct wait_turn;
 
   GO_API task<void> lock_slow();
-  GO_API void unlock_slow();
+  GO_API void unlock_slow(std::uint32_t rest);
   GO_API bool acquire_or_park(waiter* w, bool starving, bool lifo, std::coroutine_handle<> h);
   GO_API void cancel(waiter* w) noexcept;
 

@@ -3,10 +3,13 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
-#include "go/detail/spinlock.hpp"
-#include "go/detail/waitq.hpp"
+#include "go/detail/atomic.hpp"
+#include "go/detail/sema.hpp"
+#include "go/sync/mutex.hpp"
+#include "go/task.hpp"
 
 namespace go {
 
@@ -14,8 +17,10 @@ namespace go {
 // Suspends: `co_await rw.lock()` (writer) parks while readers or a writer hold it;
 //   `co_await rw.rlock()` (reader) parks while a writer holds it *or waits for it*: a
 //   waiting writer blocks new readers, so writers cannot starve. Both give guards.
-// Hand-over: when the last reader leaves, the first waiting writer gets the lock; when
-//   a writer unlocks, every reader waiting at that moment gets it, then writers again.
+//   rlock/runlock are one atomic add each when no writer is around, as in Go.
+// Hand-over: the last reader to leave wakes the waiting writer; a writer's unlock
+//   admits every reader that arrived while it held the lock, then the next writer
+//   competes through the writers' mutex.
 // Misuse: unlock of an unlocked rwmutex throws go::error(unlock_of_unlocked) ("sync:
 //   Unlock of unlocked RWMutex"; "sync: RUnlock of unlocked RWMutex").
 // Shutdown: a goroutine parked here is destroyed by runtime::stop and leaves the queue.
@@ -41,7 +46,7 @@ class rwmutex {
       return *this;
     }
     ~basic_guard() { reset(); }
-    void unlock() { std::exchange(m_, nullptr)->template unlock_impl<Write>(); }
+    void unlock() { release()->template unlock_impl<Write>(); }
     rwmutex* release() noexcept { return std::exchange(m_, nullptr); }
     bool owns_lock() const noexcept { return m_ != nullptr; }
 
@@ -54,48 +59,88 @@ class rwmutex {
   using guard = basic_guard<true>;
   using read_guard = basic_guard<false>;
 
-  template <bool Write>
-  class [[nodiscard]] lock_awaiter {
+  class [[nodiscard]] rlock_awaiter {
    public:
-    explicit lock_awaiter(rwmutex& m) noexcept : m_(m) {}
-    lock_awaiter(const lock_awaiter&) = delete;
-    ~lock_awaiter() {
-      if (w_.queued) m_.cancel(&w_, Write);
+    explicit rlock_awaiter(rwmutex& m) noexcept : m_(m) {}
+    // Announce ourselves; a negative count means a writer holds or waits for it.
+    bool await_ready() noexcept {
+      return m_.reader_count_.fetch_add(1, detail::memory_order_acquire) + 1 >= 0;  // pairs with release in unlock()
     }
-    bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) { return m_.acquire_or_park(&w_, Write, h); }
-    basic_guard<Write> await_resume() noexcept { return basic_guard<Write>(m_); }
+    bool await_suspend(std::coroutine_handle<> h) {  // the writer's unlock wakes us
+      sem_.emplace(m_.reader_sem_, detail::wait_reason::rwmutex_rlock);
+      return sem_->await_suspend(h);
+    }
+    read_guard await_resume() noexcept { return read_guard(m_); }
 
    private:
     rwmutex& m_;
-    detail::waiter w_;
+    std::optional<detail::sema::awaiter> sem_;  // only the slow path pays for a waiter
   };
 
-  lock_awaiter<true> lock() noexcept { return lock_awaiter<true>(*this); }
-  lock_awaiter<false> rlock() noexcept { return lock_awaiter<false>(*this); }
-  GO_API bool try_lock();
-  GO_API bool try_rlock();
+  class [[nodiscard]] lock_awaiter {
+   public:
+    explicit lock_awaiter(rwmutex& m) noexcept : m_(m) {}
+    bool await_ready() noexcept { return m_.try_lock(); }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+      slow_ = m_.lock_slow();  // run inline, like any nested task
+      return typename task<void>::awaiter{slow_.handle()}.await_suspend(h);
+    }
+    guard await_resume() {
+      if (slow_.valid()) slow_.handle().promise().result_.get();
+      return guard(m_);
+    }
+
+   private:
+    rwmutex& m_;
+    task<void> slow_;
+  };
+
+  lock_awaiter lock() noexcept { return lock_awaiter(*this); }
+  rlock_awaiter rlock() noexcept { return rlock_awaiter(*this); }
+
+  bool try_lock() noexcept {
+    if (!w_.try_lock()) return false;
+    std::int32_t none = 0;
+    // acquire pairs with the release in runlock(): the readers' critical sections are done
+    if (reader_count_.compare_exchange_strong(none, -max_readers, detail::memory_order_acquire,
+                                              detail::memory_order_relaxed))
+      return true;
+    w_.unlock();
+    return false;
+  }
+  bool try_rlock() noexcept {
+    for (std::int32_t c = reader_count_.load(detail::memory_order_relaxed); c >= 0;)
+      if (reader_count_.compare_exchange_weak(c, c + 1, detail::memory_order_acquire, detail::memory_order_relaxed))
+        return true;
+    return false;
+  }
   void unlock() { unlock_impl<true>(); }
   void runlock() { unlock_impl<false>(); }
 
  private:
+  // Go's rwmutexMaxReaders: a writer subtracts it, so a negative count means "writer".
+  static constexpr std::int32_t max_readers = 1 << 30;
+
   template <bool Write>
   void unlock_impl() {
-    if constexpr (Write)
+    if constexpr (Write) {
       unlock_writer();
-    else
-      unlock_reader();
+    } else {
+      // release pairs with the writer's acquire: our reads happen before its writes
+      std::int32_t r = reader_count_.fetch_sub(1, detail::memory_order_release) - 1;
+      if (r < 0) runlock_slow(r);
+    }
   }
+  GO_API void runlock_slow(std::int32_t r);
   GO_API void unlock_writer();
-  GO_API void unlock_reader();
-  GO_API bool acquire_or_park(detail::waiter* w, bool write, std::coroutine_handle<> h);
-  GO_API void cancel(detail::waiter* w, bool write) noexcept;
+  GO_API task<void> lock_slow();
 
-  detail::spinlock lock_{detail::lock_rank::primitive};
-  std::int64_t readers_ = 0;  // readers holding it; protected by lock_
-  bool writer_ = false;       // a writer holds it; protected by lock_
-  detail::waitq writers_;     // protected by lock_
-  detail::waitq readers_q_;   // protected by lock_
+  mutex w_;  // held by the writer, or by one waiting for the readers to leave
+  detail::atomic<std::int32_t> reader_count_{0};  // readers in or waiting, minus max_readers with a writer
+  detail::atomic<std::int32_t> reader_wait_{0};   // readers a pending writer still waits for
+  detail::sema writer_sem_;  // the pending writer parks here until the last reader leaves
+  detail::sema reader_sem_;  // readers that came while a writer was around park here
 };
 
 }  // namespace go

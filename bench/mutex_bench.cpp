@@ -1,0 +1,86 @@
+// sync workloads; the Go twins are in bench/go/sync.go.
+#include <go/go.hpp>
+
+#include "bench.hpp"
+
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+// 8 goroutines x 1,000,000 lock / increment / unlock on one mutex.
+void mutex_contended() {
+  static constexpr long gs = 8, iters = 1'000'000;
+  go::run([]() -> go::task<void> {
+    auto t0 = clk::now();
+    go::mutex mu;
+    long counter = 0;
+    go::wait_group wg;
+    for (long g = 0; g < gs; ++g)
+      wg.go([&]() -> go::task<void> {
+        for (long i = 0; i < iters; ++i) {
+          auto lock = co_await mu.lock();
+          ++counter;
+        }
+      });
+    co_await wg.wait();
+    auto t1 = clk::now();
+    bench::check(counter == gs * iters, "no increment lost");
+    bench::report("mutex_contended/g=8,n=1000000", t1 - t0, gs * iters);
+  });
+}
+
+// One goroutine, 10,000,000 uncontended lock / increment / unlock.
+void mutex_uncontended() {
+  static constexpr long iters = 10'000'000;
+  go::run([]() -> go::task<void> {
+    auto t0 = clk::now();
+    go::mutex mu;
+    long counter = 0;
+    for (long i = 0; i < iters; ++i) {
+      auto lock = co_await mu.lock();
+      ++counter;
+    }
+    auto t1 = clk::now();
+    bench::check(counter == iters, "every increment counted");
+    bench::report("mutex_uncontended/n=10000000", t1 - t0, iters);
+  });
+}
+
+// 8 goroutines x 250,000 operations on an rwmutex: 1 write per 100 reads.
+void rwmutex_read_mostly() {
+  static constexpr long gs = 8, ops = 250'000;
+  go::run([]() -> go::task<void> {
+    auto t0 = clk::now();
+    go::rwmutex rw;
+    long value = 0;
+    std::atomic<long> reads{0};
+    go::wait_group wg;
+    for (long g = 0; g < gs; ++g)
+      wg.go([&]() -> go::task<void> {
+        long local_reads = 0;
+        for (long i = 0; i < ops; ++i) {
+          if (i % 101 == 0) {
+            auto w = co_await rw.lock();
+            ++value;
+          } else {
+            auto r = co_await rw.rlock();
+            local_reads += value >= 0;
+          }
+        }
+        reads.fetch_add(local_reads);
+      });
+    co_await wg.wait();
+    auto t1 = clk::now();
+    bench::check(value == gs * ((ops + 100) / 101) && reads.load() == gs * ops - value, "all operations counted");
+    bench::report("rwmutex_read_mostly/g=8,n=250000", t1 - t0, gs * ops);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return bench::main(argc, argv,
+                     {{"mutex_contended", mutex_contended},
+                      {"mutex_uncontended", mutex_uncontended},
+                      {"rwmutex_read_mostly", rwmutex_read_mostly}});
+}
