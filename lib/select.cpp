@@ -48,12 +48,23 @@ std::uint16_t select_core::lock_all() noexcept {
   return locked;
 }
 
+// Unlocks in reverse lock order. After parking, this runs on the worker while wakers
+// may already be at work: once the last distinct channel is unlocked the select can be
+// woken, finish and be destroyed, so that unlock must be our last access to *this. Hence
+// the look-ahead: we read the next entry before unlocking the current one, and nothing
+// after the final unlock. (Until then the lowest channel is still locked, and finish()
+// needs it.) Found by TSan: a select listing one channel twice read its case table
+// after the only unlock.
 void select_core::unlock_all() noexcept {
-  chan_core* last = nullptr;
-  for (std::uint16_t k = nlocked_; k-- > 0;) {
-    chan_core* c = cases_[order_[n_ + k]].c;
-    if (c != last) c->lock().unlock();
-    last = c;
+  std::uint16_t k = nlocked_;
+  if (k == 0) return;
+  chan_core* c = cases_[order_[n_ + --k]].c;
+  for (;;) {
+    chan_core* next = k > 0 ? cases_[order_[n_ + k - 1]].c : nullptr;
+    if (c != next) c->lock().unlock();
+    if (k == 0) return;
+    c = next;
+    --k;
   }
 }
 
