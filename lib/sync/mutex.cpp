@@ -84,7 +84,12 @@ bool mutex::acquire_or_park(waiter* w, bool want_starving, bool lifo, std::corou
   return true;
 }
 
-// Called with the locked bit already dropped (unlock's fast path); rest is what it left.
+// Called with the locked bit already dropped (unlock's fast path); rest is the state our
+// unlock left. The choice between handoff and wake is made on rest, not on a fresh load
+// (as Go's unlockSlow does): `starving` may be set after our release by a waiter that
+// saw a barging goroutine holding the mutex, and then the mutex is not ours to hand
+// over. If `starving` was set in rest, nobody can have taken the mutex since: everyone
+// queues while it is set.
 GO_NOINLINE void mutex::unlock_slow(std::uint32_t rest) {
   if (rest & locked) {  // the subtraction borrowed: the mutex was not locked
     state_.fetch_add(locked, detail::memory_order_relaxed);  // undo
@@ -92,15 +97,14 @@ GO_NOINLINE void mutex::unlock_slow(std::uint32_t rest) {
   }
   lock_.lock();
   auto* w = static_cast<waiter*>(waiters_.pop_front());
-  if (w) {
-    if (state_.load(detail::memory_order_relaxed) & starving) {
-      // Hand over: lock it again on the waiter's behalf. Newcomers cannot have taken it
-      // meanwhile: try_lock and acquire_or_park refuse while `starving` is set.
-      w->handoff = true;
-      state_.fetch_add(locked - one_waiter, detail::memory_order_relaxed);  // the waiter's acquire is our ready()
-    } else {
-      state_.fetch_sub(one_waiter, detail::memory_order_relaxed);  // it will compete for the free mutex
-    }
+  if (!w) {
+    // Nobody to hand over to: leave starvation mode, or newcomers would queue forever.
+    if (rest & starving) state_.fetch_and(~starving, detail::memory_order_relaxed);
+  } else if (rest & starving) {
+    w->handoff = true;  // lock it again on the waiter's behalf; the waiter's acquire is our ready()
+    state_.fetch_add(locked - one_waiter, detail::memory_order_relaxed);
+  } else {
+    state_.fetch_sub(one_waiter, detail::memory_order_relaxed);  // it will compete for the free mutex
   }
   lock_.unlock();
   if (w) detail::ready(w->gp);  // after unlocking (HACKING.md rule 2)
