@@ -22,9 +22,13 @@ inline long maxrss_kb() {
   return ru.ru_maxrss;
 }
 
-inline void report(const std::string& name, std::chrono::nanoseconds total, long ops) {
-  std::printf("BENCH name=%s ns=%lld ops=%ld ns_per_op=%.2f maxrss_kb=%ld\n", name.c_str(),
+// mem_bytes_per_op, when given, is a workload's own memory measure (bench/run prefers
+// it to peak RSS for the memory ratio).
+inline void report(const std::string& name, std::chrono::nanoseconds total, long ops, double mem_bytes_per_op = -1) {
+  std::printf("BENCH name=%s ns=%lld ops=%ld ns_per_op=%.2f maxrss_kb=%ld", name.c_str(),
               static_cast<long long>(total.count()), ops, static_cast<double>(total.count()) / ops, maxrss_kb());
+  if (mem_bytes_per_op >= 0) std::printf(" mem_bytes_per_op=%.1f", mem_bytes_per_op);
+  std::printf("\n");
 }
 
 // Fails the run loudly: a benchmark whose result is wrong measures nothing.

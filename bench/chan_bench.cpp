@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "bench.hpp"
+#include "pipeline.hpp"
 
 using clk = std::chrono::steady_clock;
 
@@ -140,35 +141,17 @@ void parked() {
     co_await finished.wait();
     auto t1 = clk::now();
     bench::check(woke.load() == n, "every goroutine woke from its receive");
-    std::printf("BENCH name=chan_parked/n=1000000 ns=%lld ops=%ld ns_per_op=%.2f maxrss_kb=%ld mem_bytes_per_op=%.1f\n",
-                static_cast<long long>((t1 - t0).count()), n, static_cast<double>((t1 - t0).count()) / n,
-                bench::maxrss_kb(), static_cast<double>(after - before) / n);
+    bench::report("chan_parked/n=1000000", t1 - t0, n, static_cast<double>(after - before) / n);
   });
 }
 
-// The pipeline sample (generate -> square -> keep even -> sum) with 1,000,000 items.
-go::task<void> gen(go::send_only<long> out, long n) {
-  for (long i = 1; i <= n; ++i) co_await out.send(i);
-  out.close();
-}
-go::task<void> square(go::recv_only<long> in, go::send_only<long> out) {
-  while (auto v = co_await in.recv()) co_await out.send(*v * *v);
-  out.close();
-}
-go::task<void> keep_even(go::recv_only<long> in, go::send_only<long> out) {
-  while (auto v = co_await in.recv())
-    if (*v % 2 == 0) co_await out.send(*v);
-  out.close();
-}
-
-void pipeline() {
+// The pipeline sample (samples/pipeline.hpp: generate -> square -> keep even -> sum)
+// with 1,000,000 items.
+void run_pipeline() {
   static constexpr long n = 1'000'000;
   go::run([]() -> go::task<void> {
     auto t0 = clk::now();
-    auto a = go::make_chan<long>(), b = go::make_chan<long>(), c = go::make_chan<long>();
-    go::spawn(gen, a, n);
-    go::spawn(square, a, b);
-    go::spawn(keep_even, b, c);
+    auto c = pipeline::start(n);
     unsigned long sum = 0;
     while (auto v = co_await c.recv()) sum += static_cast<unsigned long>(*v);
     auto t1 = clk::now();
@@ -187,5 +170,5 @@ int main(int argc, char** argv) {
                       {"prodcons", prodcons},
                       {"select4", select4},
                       {"parked", parked},
-                      {"pipeline", pipeline}});
+                      {"pipeline", run_pipeline}});
 }

@@ -116,40 +116,23 @@ bool unlock_chan(g*, void* lock) noexcept {
 }
 }  // namespace
 
-bool chan_core::send_or_park(chan_waiter* w, std::coroutine_handle<> h) {
-  g* gp = current_g_or_throw("channel send");
+bool chan_core::complete_or_park(chan_waiter* w, bool is_send, std::coroutine_handle<> h) {
+  g* gp = current_g_or_throw(is_send ? "channel send" : "channel receive");
   g* to_ready = nullptr;
   lock_.lock();
-  chan_status st = send_locked(w->elem, &to_ready);
-  if (st != chan_status::would_block) {
-    lock_.unlock();
-    if (st == chan_status::closed) throw_send_on_closed();
-    if (to_ready) ready(to_ready);
-    return false;
+  chan_status st = is_send ? send_locked(w->elem, &to_ready) : recv_locked(w->elem, &to_ready);
+  if (st == chan_status::would_block) {
+    w->gp = gp;
+    w->success = false;
+    enqueue_locked(w, is_send);
+    park(gp, h, is_send ? wait_reason::chan_send : wait_reason::chan_receive, &unlock_chan, &lock_);
+    return true;
   }
-  w->gp = gp;
-  w->success = false;
-  enqueue_locked(w, /*is_send=*/true);
-  park(gp, h, wait_reason::chan_send, &unlock_chan, &lock_);
-  return true;
-}
-
-bool chan_core::recv_or_park(chan_waiter* w, std::coroutine_handle<> h) {
-  g* gp = current_g_or_throw("channel receive");
-  g* to_ready = nullptr;
-  lock_.lock();
-  chan_status st = recv_locked(w->elem, &to_ready);
-  if (st != chan_status::would_block) {
-    lock_.unlock();
-    w->success = st == chan_status::done;
-    if (to_ready) ready(to_ready);
-    return false;
-  }
-  w->gp = gp;
-  w->success = false;
-  enqueue_locked(w, /*is_send=*/false);
-  park(gp, h, wait_reason::chan_receive, &unlock_chan, &lock_);
-  return true;
+  lock_.unlock();
+  if (is_send && st == chan_status::closed) throw_send_on_closed();
+  w->success = st == chan_status::done;
+  if (to_ready) ready(to_ready);
+  return false;
 }
 
 chan_status chan_core::try_send(void* elem) {

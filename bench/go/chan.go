@@ -1,14 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -152,10 +150,7 @@ func parked() {
 	finished.Wait()
 	d := time.Since(t0)
 	check(woke == n, "every goroutine woke from its receive")
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("BENCH name=chan_parked/n=1000000 ns=%d ops=%d ns_per_op=%.2f maxrss_kb=%d mem_bytes_per_op=%.1f\n",
-		d.Nanoseconds(), n, float64(d.Nanoseconds())/n, ru.Maxrss, float64(after-before)/n)
+	reportMem("chan_parked/n=1000000", d, n, float64(after-before)/n)
 }
 
 // The pipeline sample (generate -> square -> keep even -> sum) with 1,000,000 items.

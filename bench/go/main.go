@@ -12,11 +12,18 @@ import (
 
 var cases = map[string]func(){}
 
-func report(name string, d time.Duration, ops int) {
+func report(name string, d time.Duration, ops int) { reportMem(name, d, ops, -1) }
+
+// reportMem adds a workload's own memory measure (bench/run prefers it to peak RSS).
+func reportMem(name string, d time.Duration, ops int, memBytesPerOp float64) {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("BENCH name=%s ns=%d ops=%d ns_per_op=%.2f maxrss_kb=%d\n", name, d.Nanoseconds(), ops,
+	fmt.Printf("BENCH name=%s ns=%d ops=%d ns_per_op=%.2f maxrss_kb=%d", name, d.Nanoseconds(), ops,
 		float64(d.Nanoseconds())/float64(ops), ru.Maxrss)
+	if memBytesPerOp >= 0 {
+		fmt.Printf(" mem_bytes_per_op=%.1f", memBytesPerOp)
+	}
+	fmt.Println()
 }
 
 func check(ok bool, what string) {

@@ -21,6 +21,8 @@ template <class T>
 class recv_only;
 
 namespace detail {
+template <class T>
+class chan_view;
 
 // A counted reference to a chan_core; null is a nil channel.
 class chan_ref {
@@ -80,7 +82,7 @@ class send_awaiter {
       return true;
     }
     w_.elem = &value_;
-    parked_ = c_->send_or_park(&w_, h);
+    parked_ = c_->complete_or_park(&w_, /*is_send=*/true, h);
     return parked_;
   }
   void await_resume() const {
@@ -112,7 +114,7 @@ class recv_awaiter {
       return true;
     }
     w_.elem = slot_.ptr();
-    return c_->recv_or_park(&w_, h);
+    return c_->complete_or_park(&w_, /*is_send=*/false, h);
   }
   std::optional<T> await_resume() noexcept {
     if (!w_.success) return std::nullopt;
@@ -218,41 +220,42 @@ template <class T>
   return chan<T>(detail::chan_ref(detail::chan_core::make(capacity, &detail::elem_ops_for<T>::ops)));
 }
 
-// Go's chan<- T: may send and close, not receive. Made implicitly from a chan<T>.
+namespace detail {
+// What both directional views offer: the channel's size, and nil-ness.
 template <class T>
-class send_only {
+class chan_view {
  public:
-  send_only() noexcept = default;
-  send_only(chan<T> ch) noexcept : ch_(std::move(ch)) {}
-  [[nodiscard]] auto send(const T& v) const { return ch_.send(v); }
-  [[nodiscard]] auto send(T&& v) const { return ch_.send(std::move(v)); }
-  bool try_send(T&& v) const { return ch_.try_send(std::move(v)); }
-  bool try_send(const T& v) const { return ch_.try_send(v); }
-  void close() const { ch_.close(); }
+  chan_view() noexcept = default;
+  chan_view(chan<T> ch) noexcept : ch_(std::move(ch)) {}
   std::size_t len() const noexcept { return ch_.len(); }
   std::size_t cap() const noexcept { return ch_.cap(); }
   bool is_nil() const noexcept { return ch_.is_nil(); }
 
- private:
-  friend struct detail::chan_access;
+ protected:
+  friend struct chan_access;
   chan<T> ch_;
+};
+}  // namespace detail
+
+// Go's chan<- T: may send and close, not receive. Made implicitly from a chan<T>.
+template <class T>
+class send_only : public detail::chan_view<T> {
+ public:
+  using detail::chan_view<T>::chan_view;
+  [[nodiscard]] auto send(const T& v) const { return this->ch_.send(v); }
+  [[nodiscard]] auto send(T&& v) const { return this->ch_.send(std::move(v)); }
+  bool try_send(T&& v) const { return this->ch_.try_send(std::move(v)); }
+  bool try_send(const T& v) const { return this->ch_.try_send(v); }
+  void close() const { this->ch_.close(); }
 };
 
 // Go's <-chan T: may only receive. Made implicitly from a chan<T>.
 template <class T>
-class recv_only {
+class recv_only : public detail::chan_view<T> {
  public:
-  recv_only() noexcept = default;
-  recv_only(chan<T> ch) noexcept : ch_(std::move(ch)) {}
-  [[nodiscard]] auto recv() const noexcept { return ch_.recv(); }
-  try_recv_result<T> try_recv() const { return ch_.try_recv(); }
-  std::size_t len() const noexcept { return ch_.len(); }
-  std::size_t cap() const noexcept { return ch_.cap(); }
-  bool is_nil() const noexcept { return ch_.is_nil(); }
-
- private:
-  friend struct detail::chan_access;
-  chan<T> ch_;
+  using detail::chan_view<T>::chan_view;
+  [[nodiscard]] auto recv() const noexcept { return this->ch_.recv(); }
+  try_recv_result<T> try_recv() const { return this->ch_.try_recv(); }
 };
 
 namespace detail {
@@ -262,11 +265,7 @@ struct chan_access {
     return ch.c();
   }
   template <class T>
-  static chan_core* core(const send_only<T>& ch) noexcept {
-    return ch.ch_.c();
-  }
-  template <class T>
-  static chan_core* core(const recv_only<T>& ch) noexcept {
+  static chan_core* core(const chan_view<T>& ch) noexcept {
     return ch.ch_.c();
   }
 };

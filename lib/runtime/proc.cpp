@@ -173,11 +173,14 @@ g* sched::steal(p& pp, bool patient) noexcept {
   return nullptr;
 }
 
-// (4, continued) Stay a searcher for a short while, watching the queues cheaply. After
-// steal_patience, Ps whose schedtick has not moved since the spin began count as stuck
-// in one g, and their lone queued g and runnext may be stolen.
+// (4, continued) Stay a searcher for a short while, watching the queues cheaply. Every
+// steal_patience we compare each P's schedtick with the previous look: a P that has not
+// moved since counts as stuck in one g, and its short queue and runnext may be stolen.
+// (Comparing with the start of the spin instead missed a P that switched once, right
+// after the start, into a long goroutine: its queue waited for that goroutine to end.)
 g* sched::spin_for_work(p& pp) noexcept {
   const auto start = std::chrono::steady_clock::now();
+  auto next_look = start + steal_patience;
   for (unsigned i = 0; i < nprocs; ++i) pp.steal_seen[i] = ps[i]->schedtick.load(memory_order_relaxed);
   bool patient = false;
   for (unsigned i = 1;; ++i) {
@@ -193,9 +196,14 @@ g* sched::spin_for_work(p& pp) noexcept {
     }
     if (stopping()) return nullptr;
     if (i % 4 == 0) {
-      auto waited = std::chrono::steady_clock::now() - start;
-      patient = waited >= steal_patience;
-      if (waited >= search_spin) return nullptr;
+      auto now = std::chrono::steady_clock::now();
+      if (now - start >= search_spin) return nullptr;
+      if (now >= next_look) {
+        if (patient)  // the Ps that moved since the last look are not stuck any more
+          for (unsigned v = 0; v < nprocs; ++v) pp.steal_seen[v] = ps[v]->schedtick.load(memory_order_relaxed);
+        patient = true;
+        next_look = now + steal_patience;
+      }
     }
   }
 }

@@ -2,10 +2,11 @@
 // gives its P back only when it suspends -- so it watches:
 //   - a P whose schedtick has not moved for 10 ms while running the same g is counted in
 //     the stats (long_running) and, if asked for, reported on stderr;
-//   - a P that has had a g waiting in runnext for a whole period while it keeps running
-//     another one: readying into runnext wakes nobody (proc.cpp), so sysmon wakes an idle
-//     worker, whose last steal round takes runnext. This is Go's "sleep 3us, then steal
-//     runnext" stretched to one sysmon period;
+//   - a P that has had work queued (in runnext or its run queue) for a whole period
+//     while it keeps running one g: readying into runnext wakes nobody, and a short
+//     queue is left to its owner (proc.cpp), so sysmon wakes an idle worker, which sees
+//     the P stuck and steals. This is Go's "sleep 3us, then steal runnext", stretched to
+//     one sysmon period, and what Go's preemption achieves for its queues;
 //   - and it prints the GODEBUG=schedtrace line.
 //
 // sysmon reads only relaxed, owner-written counters: a stale read delays a report by one
@@ -57,7 +58,7 @@ void sched::sysmon_main() {
         s = {tick, goid, now, false};
         continue;
       }
-      if (ps[i]->runnext.load(memory_order_relaxed)) idlers.notify_one();
+      if (ps[i]->runnext.load(memory_order_relaxed) || !ps[i]->q.empty()) idlers.notify_one();
       if (!s.reported && now - s.since >= long_run) {
         s.reported = true;
         long_running_.fetch_add(1, memory_order_relaxed);  // a statistic

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <vector>
 
+#include "pipeline.hpp"
 #include "support/go_test.hpp"
 
 TEST_SUITE_BEGIN("chan programs");
@@ -38,28 +39,9 @@ GO_TEST_CASE("the prime sieve") {
   // The generator and the filters stay blocked; the runtime's stop destroys them.
 }
 
-namespace {
-go::task<void> gen(go::send_only<long> out, long n) {
-  for (long i = 1; i <= n; ++i) co_await out.send(i);
-  out.close();
-}
-go::task<void> sq(go::recv_only<long> in, go::send_only<long> out) {
-  while (auto v = co_await in.recv()) co_await out.send(*v * *v);
-  out.close();
-}
-go::task<void> keep_even(go::recv_only<long> in, go::send_only<long> out) {
-  while (auto v = co_await in.recv())
-    if (*v % 2 == 0) co_await out.send(*v);
-  out.close();
-}
-}  // namespace
-
-GO_TEST_CASE("the generate -> square -> filter pipeline") {
+GO_TEST_CASE("the generate -> square -> filter pipeline (the sample's stages)") {
   constexpr long n = 10'000;
-  auto a = go::make_chan<long>(), b = go::make_chan<long>(), c = go::make_chan<long>();
-  go::spawn(gen, a, n);
-  go::spawn(sq, a, b);
-  go::spawn(keep_even, b, c);
+  auto c = pipeline::start(n);
   long sum = 0;
   while (auto v = co_await c.recv()) sum += *v;
   long expect = 0;

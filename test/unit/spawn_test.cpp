@@ -313,4 +313,28 @@ TEST_CASE("runnext is stolen by an idle P while its owner keeps running") {
   });
 }
 
+// Two goroutines that busy-wait for each other finish only if they run on different Ps
+// at once: a P stuck in one goroutine must not keep the other in its queue. (This is
+// what sysmon's wake for a stuck P with queued work, and the thief's stuck test in
+// spin_for_work, guarantee; the interleaving that once defeated the latter cannot be
+// forced from a test.)
+TEST_CASE("goroutines that never suspend spread over the Ps") {
+  go::runtime rt(go_test::with_procs(2));
+  rt.block_on([]() -> go::task<void> {
+    std::atomic<int> arrived{0};
+    auto spinner = [&arrived]() -> go::task<void> {
+      arrived.fetch_add(1);
+      while (arrived.load() < 2) {
+        // no suspension: only another P can run the other spinner
+      }
+      co_return;
+    };
+    auto a = go::spawn(spinner);
+    auto b = go::spawn(spinner);
+    co_await a;
+    co_await b;
+    CHECK(arrived.load() == 2);
+  });
+}
+
 TEST_SUITE_END();

@@ -81,11 +81,10 @@ class chan_core {
   std::size_t capacity() const noexcept { return capacity_; }
   std::size_t len() const noexcept { return count_.load(memory_order_relaxed); }  // a snapshot, as Go's len(c)
 
-  // Blocking operations, from an awaiter's await_suspend. Complete at once (return
-  // false; a closed channel makes send throw and recv report closed through *w), or
-  // enqueue *w and park the goroutine (return true).
-  GO_API bool send_or_park(chan_waiter* w, std::coroutine_handle<> h);
-  GO_API bool recv_or_park(chan_waiter* w, std::coroutine_handle<> h);
+  // A blocking send or receive, from an awaiter's await_suspend: complete at once
+  // (return false; w->success says whether a receive got a value, and a send on a
+  // closed channel throws), or enqueue *w and park the goroutine (return true).
+  GO_API bool complete_or_park(chan_waiter* w, bool is_send, std::coroutine_handle<> h);
   // Non-blocking.
   GO_API chan_status try_send(void* elem);
   GO_API chan_status try_recv(void* out);
