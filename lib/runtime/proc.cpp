@@ -5,9 +5,12 @@
 //   1. every 61st tick, the global queue first (fairness for outside spawns/overflow);
 //   2. runnext, then the local queue;
 //   3. the global queue, taking a fair share into the local queue;
-//   4. as a searcher (at most half the workers), the other Ps: steal half a run queue,
-//      in a random order; runnext only in the last round;
-//   5. nothing: go to sleep through the idle protocol (idle.hpp), which re-checks
+//   4. as a searcher (at most half the workers), the other Ps, in a random order: a
+//      backlog is stolen at once (half of it); a short queue or runnext only from a P
+//      stuck in one g for 3 us (steal());
+//   5. still nothing: stay a searcher for up to 50 us, looking every few hundred ns
+//      (spin_for_work());
+//   6. nothing: go to sleep through the idle protocol (idle.hpp), which re-checks
 //      everything after announcing the sleep so that no wakeup is lost.
 //
 // runnext and fairness. A g readied or spawned by the running g goes to runnext and
@@ -20,8 +23,12 @@
 //   - Handing Ps between Ms (Go): needed when a syscall blocks an M that holds a P. Our
 //     blocking calls run on the blocking pool, so each worker keeps its P for life.
 //   - A shared MPMC queue for everything: one contended cache line per spawn.
-//   - Sleeping 3 us before stealing a running P's runnext (Go): we only steal runnext in
-//     the last steal round, which costs no sleep and is rare enough in practice.
+//   - Sleeping 3 us before stealing a running P's runnext (Go's usleep): the searcher
+//     spins instead, and steals once the victim's schedtick has not moved for 3 us.
+//   - Stealing any queued g at once (Go, tokio): it split goroutines that talk through
+//     channels across cores; a 4-stage pipeline ran 7x slower on 2 Ps than on 1.
+//   - Polling other Ps' queues in a tight loop while spinning: each look stole their hot
+//     cache lines (docs/design/scheduler.md).
 #include <pthread.h>
 
 #include <chrono>
