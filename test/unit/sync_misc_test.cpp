@@ -60,6 +60,9 @@ GO_TEST_CASE("once_func and once_value") {
   CHECK(computed == 1);
   auto broken = go::once_value([]() -> int { throw std::logic_error("no"); });
   CHECK_THROWS_AS(co_await broken(), std::logic_error);
+  // The callable may be a temporary: the task owns the shared state.
+  auto pending = go::once_value([] { return 5; })();
+  CHECK(co_await pending == 5);
 }
 
 // With one P, goroutines park in the order we let them run.

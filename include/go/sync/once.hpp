@@ -102,19 +102,50 @@ class once {
   detail::waitq waiters_;  // protected by lock_
 };
 
+namespace detail {
+template <class F>
+struct once_func_state {
+  explicit once_func_state(F fn) : f(std::move(fn)) {}
+  once o;
+  F f;
+};
+// A coroutine function, not a coroutine lambda: the state is a by-value parameter, so
+// the frame owns a reference to it and the callable may be a temporary.
+template <class F>
+task<void> once_func_call(std::shared_ptr<once_func_state<F>> s) {
+  auto call = s->o.call([&s]() -> decltype(auto) { return std::invoke(s->f); });
+  co_await call;
+}
+
+template <class F, class T>
+struct once_value_state {
+  explicit once_value_state(F fn) : f(std::move(fn)) {}
+  once o;
+  F f;
+  std::optional<T> value;
+  std::exception_ptr error;
+};
+template <class F, class T>
+task<T> once_value_call(std::shared_ptr<once_value_state<F, T>> s) {
+  auto compute = [&s] {
+    try {
+      s->value.emplace(std::invoke(s->f));
+    } catch (...) {
+      s->error = std::current_exception();
+    }
+  };
+  auto call = s->o.call(compute);
+  co_await call;
+  if (s->error) std::rethrow_exception(s->error);
+  co_return *s->value;
+}
+}  // namespace detail
+
 // Go 1.21 sync.OnceFunc: a callable that runs f once; `co_await g()` on every call.
 template <class F>
 auto once_func(F f) {
-  struct state {
-    once o;
-    F f;
-    explicit state(F fn) : f(std::move(fn)) {}
-  };
-  auto s = std::make_shared<state>(std::move(f));
-  return [s]() -> task<void> {
-    auto call = s->o.call([&s]() -> decltype(auto) { return std::invoke(s->f); });
-    co_await call;
-  };
+  auto s = std::make_shared<detail::once_func_state<F>>(std::move(f));
+  return [s] { return detail::once_func_call(s); };
 }
 
 // Go 1.21 sync.OnceValue: a callable whose `co_await g()` gives f's value, computed
@@ -122,27 +153,8 @@ auto once_func(F f) {
 template <class F>
 auto once_value(F f) {
   using T = std::invoke_result_t<F&>;
-  struct state {
-    once o;
-    F f;
-    std::optional<T> value;
-    std::exception_ptr error;
-    explicit state(F fn) : f(std::move(fn)) {}
-  };
-  auto s = std::make_shared<state>(std::move(f));
-  return [s]() -> task<T> {
-    auto compute = [&s] {
-      try {
-        s->value.emplace(std::invoke(s->f));
-      } catch (...) {
-        s->error = std::current_exception();
-      }
-    };
-    auto call = s->o.call(compute);
-    co_await call;
-    if (s->error) std::rethrow_exception(s->error);
-    co_return *s->value;
-  };
+  auto s = std::make_shared<detail::once_value_state<F, T>>(std::move(f));
+  return [s] { return detail::once_value_call(s); };
 }
 
 }  // namespace go
