@@ -106,7 +106,6 @@ class mutex {
   bool is_starving() const noexcept { return state_.load(detail::memory_order_relaxed) & starving; }
 
  private:
-  friend struct mutex_access;
   struct waiter : detail::waiter {
     bool handoff = false;  // the unlocker gave us the mutex (starvation mode)
   };
