@@ -173,8 +173,7 @@ void chan_core::close() {
     woken.push_back(w);
   }
   lock_.unlock();
-  // Ready after unlocking; read gp before ready() (the waiter lives in its frame).
-  while (waiter* w = woken.pop_front()) ready(w->gp);
+  ready_all(woken);  // after unlocking (HACKING.md rule 2)
 }
 
 void chan_core::cancel(chan_waiter* w) noexcept {

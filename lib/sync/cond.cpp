@@ -72,9 +72,9 @@ void cond::broadcast() {
   detail::waitq woken;
   lock_.lock();
   notify_ = wait_;
-  while (detail::waiter* w = waiters_.pop_front()) woken.push_back(w);
+  woken = waiters_.take_all();
   lock_.unlock();
-  while (detail::waiter* w = woken.pop_front()) detail::ready(w->gp);
+  detail::ready_all(woken);
 }
 
 void cond::cancel(waiter* w) noexcept {

@@ -27,9 +27,9 @@ void once::finish() noexcept {
   detail::waitq woken;
   lock_.lock();
   state_.store(finished, detail::memory_order_release);  // pairs with acquire in done()
-  while (detail::waiter* w = waiters_.pop_front()) woken.push_back(w);
+  woken = waiters_.take_all();
   lock_.unlock();
-  while (detail::waiter* w = woken.pop_front()) detail::ready(w->gp);
+  detail::ready_all(woken);
 }
 
 void once::cancel(waiter* w) noexcept {

@@ -12,6 +12,10 @@ bool unlock_primitive(g*, void* lock) noexcept {
 }
 }  // namespace
 
+void ready_all(waitq& q) noexcept {
+  while (waiter* w = q.pop_front()) ready(w->gp);
+}
+
 void park_on(spinlock& lock, waitq& q, waiter* w, std::coroutine_handle<> h, wait_reason why, bool lifo) {
   g* gp = current_g();
   if (!gp) {
@@ -53,7 +57,7 @@ void sema::release(std::uint32_t n) noexcept {
   }
   count_ += n;
   lock_.unlock();
-  while (waiter* w = woken.pop_front()) ready(w->gp);
+  ready_all(woken);
 }
 
 void sema::cancel(waiter* w) noexcept {

@@ -55,7 +55,7 @@ void semaphore::release(std::int64_t n) {
   cur_ -= n;
   grant_locked(grant);
   lock_.unlock();
-  while (detail::waiter* w = grant.pop_front()) detail::ready(w->gp);
+  detail::ready_all(grant);
 }
 
 void semaphore::cancel(waiter* w) noexcept {
@@ -69,7 +69,7 @@ void semaphore::cancel(waiter* w) noexcept {
     grant_locked(grant);
   }
   lock_.unlock();
-  while (detail::waiter* g = grant.pop_front()) detail::ready(g->gp);
+  detail::ready_all(grant);
 }
 
 }  // namespace go

@@ -47,17 +47,12 @@ GO_NOINLINE void wait_group::wake_all() noexcept {
   // does): then the waiters belong to it and wait for its end.
   std::uint64_t s = state_.load(detail::memory_order_acquire);
   if (counter_of(s) == 0) {
-    std::uint32_t n = 0;
-    while (detail::waiter* w = waiters_.pop_front()) {
-      woken.push_back(w);
-      ++n;
-    }
-    state_.fetch_sub(n, detail::memory_order_relaxed);  // the waiter count is only changed under lock_
+    woken = waiters_.take_all();
+    // The waiter count changes only under lock_, with the queue: it is the queue's length.
+    state_.fetch_sub(waiters_of(s), detail::memory_order_relaxed);
   }
   lock_.unlock();
-  // Ready after unlocking (HACKING.md: never ready under a primitive's lock). Read gp
-  // before ready(): once readied, the waiter's frame may resume and end.
-  while (detail::waiter* w = woken.pop_front()) detail::ready(w->gp);
+  detail::ready_all(woken);  // after unlocking (HACKING.md rule 2)
 }
 
 bool wait_group::park_wait(detail::waiter* w, std::coroutine_handle<> h) {

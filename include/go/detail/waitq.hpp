@@ -6,6 +6,7 @@
 #pragma once
 
 #include <coroutine>
+#include <utility>
 
 #include "go/config.hpp"
 #include "go/detail/g.hpp"
@@ -41,6 +42,15 @@ class waitq {
 
   waiter* front() const noexcept { return head_; }
 
+  // Move every waiter into the returned queue, in order, in O(1): how a waker empties a
+  // queue under its lock before readying the waiters after unlocking (ready_all).
+  [[nodiscard]] waitq take_all() noexcept {
+    waitq all;
+    all.head_ = std::exchange(head_, nullptr);
+    all.tail_ = std::exchange(tail_, nullptr);
+    return all;
+  }
+
   waiter* pop_front() noexcept {
     waiter* w = head_;
     if (w) remove(w);
@@ -66,5 +76,10 @@ class spinlock;
 // worker releases `lock` once the goroutine has unwound (detail/park.hpp). Throws
 // go::error(no_runtime) outside a goroutine, with `lock` released.
 GO_API void park_on(spinlock& lock, waitq& q, waiter* w, std::coroutine_handle<> h, wait_reason why, bool lifo = false);
+
+// The waking side (HACKING.md rule 2): ready every goroutine in q, which the caller took
+// off a primitive's queues under its lock and has since unlocked. Each waiter is
+// unlinked before its goroutine is readied, as its frame may run at once.
+GO_API void ready_all(waitq& q) noexcept;
 
 }  // namespace go::detail
