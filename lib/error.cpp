@@ -23,6 +23,8 @@ class category final : public std::error_category {
       case errc::nil_channel: return "nil channel";
       case errc::unlock_of_unlocked: return "unlock of unlocked lock";
       case errc::semaphore_misuse: return "semaphore misuse";
+      case errc::canceled: return "context canceled";
+      case errc::deadline_exceeded: return "context deadline exceeded";
     }
     return "unknown go error";
   }

@@ -10,6 +10,7 @@
 #include "go/detail/chan_core.hpp"
 #include "go/detail/park.hpp"
 #include "go/error.hpp"
+#include "go/task.hpp"
 
 namespace go {
 
@@ -19,6 +20,7 @@ template <class T>
 class send_only;
 template <class T>
 class recv_only;
+class context;
 
 namespace detail {
 template <class T>
@@ -176,6 +178,10 @@ class chan {
   [[nodiscard]] detail::send_awaiter<T> send(const T& v) const { return {c(), v}; }
   [[nodiscard]] detail::send_awaiter<T> send(T&& v) const { return {c(), std::move(v)}; }
   [[nodiscard]] detail::recv_awaiter<T> recv() const noexcept { return detail::recv_awaiter<T>(c()); }
+  // Receive and send that a context cancels (defined in go/context.hpp): they throw
+  // go::error with ctx's error once ctx is done.
+  [[nodiscard]] task<std::optional<T>> recv(context ctx) const;
+  [[nodiscard]] task<void> send(T v, context ctx) const;
 
   // Send without blocking: true if sent. On false, v is left as it was.
   bool try_send(T&& v) const { return c() && c()->try_send(&v) == detail::chan_status::done; }
@@ -244,6 +250,7 @@ class send_only : public detail::chan_view<T> {
   using detail::chan_view<T>::chan_view;
   [[nodiscard]] auto send(const T& v) const { return this->ch_.send(v); }
   [[nodiscard]] auto send(T&& v) const { return this->ch_.send(std::move(v)); }
+  [[nodiscard]] task<void> send(T v, context ctx) const;  // go/context.hpp
   bool try_send(T&& v) const { return this->ch_.try_send(std::move(v)); }
   bool try_send(const T& v) const { return this->ch_.try_send(v); }
   void close() const { this->ch_.close(); }
@@ -255,6 +262,7 @@ class recv_only : public detail::chan_view<T> {
  public:
   using detail::chan_view<T>::chan_view;
   [[nodiscard]] auto recv() const noexcept { return this->ch_.recv(); }
+  [[nodiscard]] task<std::optional<T>> recv(context ctx) const;  // go/context.hpp
   try_recv_result<T> try_recv() const { return this->ch_.try_recv(); }
 };
 

@@ -20,6 +20,8 @@ enum class errc {
   nil_channel,             // "close of nil channel"
   unlock_of_unlocked,      // "sync: unlock of unlocked mutex", "sync: RUnlock of unlocked RWMutex", ...
   semaphore_misuse,        // acquiring more than the semaphore's size; releasing more than held
+  canceled,                // "context canceled": a context's cancel ran
+  deadline_exceeded,       // "context deadline exceeded": a context's deadline passed
 };
 
 GO_API const std::error_category& go_category() noexcept;

@@ -3,6 +3,7 @@
 
 #include "go/blocking.hpp"
 #include "go/chan.hpp"
+#include "go/context.hpp"
 #include "go/error.hpp"
 #include "go/runtime.hpp"
 #include "go/select.hpp"
@@ -15,3 +16,4 @@
 #include "go/sync/semaphore.hpp"
 #include "go/sync/wait_group.hpp"
 #include "go/task.hpp"
+#include "go/time.hpp"

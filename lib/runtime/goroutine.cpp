@@ -37,6 +37,7 @@ const char* to_string(wait_reason r) noexcept {
     case wait_reason::cond_wait: return "sync.Cond.Wait";
     case wait_reason::once: return "sync.Once.Do";
     case wait_reason::semaphore: return "semaphore.Acquire";
+    case wait_reason::sleep: return "sleep";
     case wait_reason::park: return "park";
   }
   return "?";

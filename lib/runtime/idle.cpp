@@ -62,6 +62,16 @@ void idle::begin_park(unsigned worker, bool searching) noexcept {
   std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in notify_one(); S2 follows
 }
 
+void idle::finish_park(unsigned worker) noexcept {
+  lock_.lock();
+  if (asleep_[worker]) {
+    sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), worker));
+    asleep_[worker] = false;
+    state_->fetch_add(one_unparked + one_searching, memory_order_relaxed);  // ordered by lock_
+  }
+  lock_.unlock();
+}
+
 void idle::cancel_park(unsigned worker) noexcept {
   lock_.lock();
   if (asleep_[worker]) {

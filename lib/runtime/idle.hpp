@@ -34,32 +34,58 @@
 // published by the run queue's own release/acquire, which TSan does follow.
 #pragma once
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <vector>
 
 #include "go/detail/atomic.hpp"
 #include "go/detail/cacheline.hpp"
 #include "go/detail/spinlock.hpp"
+#include "go/detail/timer.hpp"
 
 namespace go::detail {
 
-// One worker's sleep: a futex-backed flag (std::atomic::wait).
+// One worker's sleep: a flag and a futex on it, with an optional deadline. (Not
+// std::atomic::wait: libstdc++'s notify may skip the syscall when its own waiter count
+// says nobody waits, and it has no timed wait.)
 class parker {
  public:
-  void park() noexcept {
+  // Sleep until unpark() or, if deadline != never, until nanotime() >= deadline.
+  // Returns whether an unpark was consumed.
+  bool park(std::int64_t deadline = never) noexcept {
     // acquire pairs with the release exchange in unpark(): what the waker did before
     // waking us (its accounting, the work it published) is visible.
-    while (notified_.exchange(0, memory_order_acquire) == 0) notified_.wait(0, memory_order_acquire);
+    while (notified_.exchange(0, memory_order_acquire) == 0) {
+      if (deadline == never) {
+        futex_wait(nullptr);
+        continue;
+      }
+      std::int64_t left = deadline - nanotime();
+      if (left <= 0) return false;
+      timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+      futex_wait(&ts);
+    }
+    return true;
   }
   void unpark() noexcept {
     notified_.exchange(1, memory_order_release);  // pairs with the acquire in park()
-    notified_.notify_one();
+    syscall(SYS_futex, &notified_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
   }
   // Consume a pending unpark, if any, without sleeping.
   void clear() noexcept { notified_.exchange(0, memory_order_acquire); }
 
  private:
+  void futex_wait(const timespec* timeout) noexcept {
+    // Returns at once if the flag is no longer 0 (an unpark came first); spurious
+    // returns and EINTR just loop in park().
+    syscall(SYS_futex, &notified_, FUTEX_WAIT_PRIVATE, 0, timeout, nullptr, 0);
+  }
+  static_assert(sizeof(atomic<std::uint32_t>) == sizeof(std::uint32_t));
   atomic<std::uint32_t> notified_{0};
 };
 
@@ -85,9 +111,16 @@ class idle {
   // Undo begin_park: come back as a searcher. If a producer already woke us, just consume
   // its unpark (it did the accounting).
   void cancel_park(unsigned worker) noexcept;
-  // Sleep until notify_one (or notify_all) picks us. Returns as a searcher, except on
-  // shutdown.
-  void park(unsigned worker) noexcept { (*parkers_[worker])->park(); }
+  // Sleep until notify_one (or notify_all, or wake()) picks us, or until deadline. Then
+  // call finish_park.
+  void park(unsigned worker, std::int64_t deadline) noexcept { (void)(*parkers_[worker])->park(deadline); }
+  // After park: if nobody took us off the sleeper list (a timeout, wake(), shutdown),
+  // leave it ourselves. Either way we come back as a searcher.
+  void finish_park(unsigned worker) noexcept;
+  // Wake one particular sleeper without taking it off the list (a timer became due
+  // earlier than it planned to wake): it calls finish_park itself. A wake that arrives
+  // after it woke anyway makes its next park return at once, which is harmless.
+  void wake(unsigned worker) noexcept { (*parkers_[worker])->unpark(); }
 
   unsigned searching() const noexcept { return state_->load(memory_order_relaxed) & 0xffff; }
   unsigned unparked() const noexcept { return state_->load(memory_order_relaxed) >> 16; }

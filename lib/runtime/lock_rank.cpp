@@ -17,7 +17,7 @@ thread_local int nheld = 0;
 void lock_rank_acquire(lock_rank r) noexcept {
   const int tracked = nheld < max_held ? nheld : max_held;
   for (int i = 0; i < tracked; ++i)
-    if (held[i] > r || (held[i] == r && r != lock_rank::chan))  // select: chans in address order
+    if (held[i] > r || (held[i] == r && r != lock_rank::chan && r != lock_rank::ctx))  // select: chans in address order; ctx: parent, then child
       fatal("go: lock order violation (see include/go/detail/lock_rank.hpp)");
   if (nheld < max_held) held[nheld] = r;
   ++nheld;

@@ -12,6 +12,7 @@
 //   runnext_streak,    owner only.
 //   rng, goid_next/end, steal_seen,
 //   frames
+//   timers             the P's timer heap, with its own lock (timers.hpp)
 //   reg_lock/parked    the parked-goroutine registry shard of this P: protected by reg_lock
 //                      (any thread may unregister a g that registered here). A g's
 //                      reg_index is its position in `parked`.
@@ -25,6 +26,7 @@
 #include "go/detail/spinlock.hpp"
 #include "runtime/frame_alloc.hpp"
 #include "runtime/runq.hpp"
+#include "runtime/timers.hpp"
 
 namespace go::detail {
 
@@ -49,6 +51,8 @@ struct p {
   std::vector<std::uint32_t> steal_seen;  // owner only: other Ps' schedticks when our spin began
   p_counter spawned, exited, steals, parks;
   frame_cache frames;
+
+  timer_heap timers;  // any thread may add or stop; see timers.hpp
 
   spinlock reg_lock{lock_rank::registry};
   std::vector<g*> parked;  // protected by reg_lock

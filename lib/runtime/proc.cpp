@@ -11,7 +11,10 @@
 //   5. still nothing: stay a searcher for up to 50 us, looking every few hundred ns
 //      (spin_for_work());
 //   6. nothing: go to sleep through the idle protocol (idle.hpp), which re-checks
-//      everything after announcing the sleep so that no wakeup is lost.
+//      everything after announcing the sleep so that no wakeup is lost; one sleeper
+//      wakes for the earliest timer (park_worker).
+// Timers: a worker fires its own P's due timers each time it schedules (0), and a
+// searcher fires every P's (Go's checkTimers in findRunnable and stealWork).
 //
 // runnext and fairness. A g readied or spawned by the running g goes to runnext and
 // runs next, so a pair talking through a channel runs as a unit, hot in cache. Go lets
@@ -31,6 +34,7 @@
 //     cache lines (docs/design/scheduler.md).
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -223,6 +227,10 @@ bool sched::any_work() const noexcept {
 }
 
 g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
+  if (GO_UNLIKELY(pp.timers.next() != never)) {  // (0) our own due timers
+    std::int64_t now = nanotime();
+    if (pp.timers.next() <= now) run_timers(pp, now);
+  }
   g* gp = nullptr;
   if (pp.schedtick.load(memory_order_relaxed) % global_check_interval == 0) gp = global.pop();  // (1)
   if (!gp) {  // (2)
@@ -241,8 +249,13 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
   if (!gp) gp = take_global(pp);  // (3)
   if (!gp) {                      // (4)
     if (!searching) searching = idlers.begin_search();
-    if (searching) gp = steal(pp, /*patient=*/false);
-    if (!gp && searching) gp = spin_for_work(pp);
+    if (searching) {
+      // Go's stealWork runs other Ps' due timers too: their owners may be busy.
+      if (run_all_timers()) gp = pp.runnext.exchange(nullptr, memory_order_acquire);
+      if (!gp) gp = pp.q.pop();
+      if (!gp) gp = steal(pp, /*patient=*/false);
+      if (!gp) gp = spin_for_work(pp);
+    }
   }
   if (gp) {
     if (searching) {
@@ -251,18 +264,85 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
     }
     return gp;
   }
-  // (5) S1 then S2 of the idle protocol (idle.hpp).
+  park_worker(pp, id, searching);  // (5)
+  searching = true;     // a woken worker comes back as a searcher
+  return nullptr;
+}
+
+// (5) S1 then S2 of the idle protocol (idle.hpp), then sleep: until woken if no timer is
+// pending, else -- for one sleeper, the timed sleeper -- at most until the earliest
+// timer. A timer added meanwhile is either seen by the sleeper's look at the heaps or
+// wakes it: the sleeper publishes poll_until_ = never ("deciding"), fences, reads every
+// heap's head; add_timer publishes the timer, fences, reads poll_until_ (Dekker, as in
+// idle.hpp).
+void sched::park_worker(p& pp, unsigned id, bool searching) noexcept {
   idlers.begin_park(id, searching);
-  searching = false;
   if (any_work() || stopping()) {
     idlers.cancel_park(id);
-    searching = true;
-    return nullptr;
+    return;
   }
-  pp.parks.inc();
-  idlers.park(id);
-  searching = true;  // notify_one wakes us accounted as a searcher
-  return nullptr;
+  std::int64_t deadline = never;
+  bool timed = false;
+  if (earliest_timer() != never) {
+    int none = -1;
+    if (timed_sleeper_.compare_exchange_strong(none, static_cast<int>(id), memory_order_acq_rel,
+                                               memory_order_relaxed)) {
+      timed = true;
+      poll_until_.store(never, memory_order_relaxed);
+      std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in add_timer
+      deadline = earliest_timer();
+      poll_until_.store(deadline, memory_order_relaxed);
+    }
+  }
+  if (!timed || deadline > nanotime()) {
+    pp.parks.inc();
+    idlers.park(id, deadline);
+  }
+  if (timed) timed_sleeper_.store(-1, memory_order_release);
+  idlers.finish_park(id);
+}
+
+void sched::add_timer(p& pp, timer_node* t, std::int64_t when) noexcept {
+  // Not the earliest of its heap: whoever sleeps with a deadline wakes for an earlier one.
+  if (!pp.timers.add(t, when)) return;
+  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in park_worker
+  int sleeper = timed_sleeper_.load(memory_order_relaxed);
+  if (sleeper >= 0) {
+    if (when < poll_until_.load(memory_order_relaxed)) idlers.wake(static_cast<unsigned>(sleeper));
+    return;
+  }
+  // No timed sleeper: the worker adding to its own heap looks at it whenever it
+  // schedules, and sleeps with a deadline if it goes idle (sysmon covers one stuck in a
+  // long goroutine).
+}
+
+bool sched::run_timers(p& pp, std::int64_t now) noexcept {
+  bool any = false;
+  for (;;) {
+    fire_batch b;
+    pp.timers.run(now, b);
+    for (int i = 0; i < b.nready; ++i) ready(b.ready[i]);
+    for (int i = 0; i < b.nlater; ++i) b.later[i]->ops->later(b.later[i], this);
+    any = any || b.nready > 0 || b.nlater > 0;
+    if (!b.full()) return any;
+  }
+}
+
+bool sched::run_all_timers() noexcept {
+  std::int64_t first = earliest_timer();
+  if (first == never) return false;
+  std::int64_t now = nanotime();
+  if (first > now) return false;
+  bool any = false;
+  for (auto& q : ps)
+    if (q->timers.next() <= now) any = run_timers(*q, now) || any;
+  return any;
+}
+
+std::int64_t sched::earliest_timer() const noexcept {
+  std::int64_t first = never;
+  for (const auto& q : ps) first = std::min(first, q->timers.next());
+  return first;
 }
 
 void sched::execute(p& pp, g* gp) noexcept {

@@ -12,7 +12,10 @@
 //      parked one in the registry; destroying one may ready others (a guard unlocking a
 //      mutex), so repeat until a pass finds nothing. Destroying a g runs the destructors
 //      in its frames and completes the join protocol with join_killed.
-//   6. Destroy the Ps: their frame caches go back to malloc.
+//   6. Empty the timer heaps: the timers left (after(d) nobody waits for, after_func,
+//      timers whose handles outlive the runtime) never fire; the heaps drop their
+//      references.
+//   7. Destroy the Ps: their frame caches go back to malloc.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -100,6 +103,9 @@ void sched::stop() {
   sysmon_.join();
   blocking.stop();                                     // (4)
   destroy_remaining();                                 // (5)
+  for (auto& pp : ps)                                  // (6)
+    for (timer_node* t : pp->timers.drain())
+      if (t->ops->drop) t->ops->drop(t);
   stopped_ = true;
 }
 

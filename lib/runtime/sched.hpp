@@ -58,6 +58,14 @@ class sched {
   // waking one: a g only in runnext is not (tokio's LIFO-slot rule).
   bool runq_put(p& pp, g* gp, bool next) noexcept;
 
+  // -- timers (proc.cpp) --
+  // Put t in pp's heap, and wake a sleeping worker if t is due before it planned to wake.
+  void add_timer(p& pp, timer_node* t, std::int64_t when) noexcept;
+  // Fire pp's timers that are due at now (any thread may). True if it readied a g.
+  bool run_timers(p& pp, std::int64_t now) noexcept;
+  // The earliest deadline over every P's heap (never if none).
+  std::int64_t earliest_timer() const noexcept;
+
   // -- stop and stats (sched.cpp) --
   void stop();
   runtime_stats stats() const;
@@ -86,6 +94,15 @@ class sched {
   void destroy_remaining() noexcept;
   void kill(g* gp) noexcept;
   void schedtrace_line(std::chrono::steady_clock::time_point start) const;
+
+  bool run_all_timers() noexcept;
+  void park_worker(p& pp, unsigned id, bool searching) noexcept;
+
+  // The timed sleeper (Go's sched.pollUntil): at most one sleeping worker sleeps with a
+  // deadline, the earliest timer when it went to sleep; the others sleep until woken.
+  // poll_until_ is its deadline, or never while it is still deciding (see park_worker).
+  atomic<int> timed_sleeper_{-1};
+  atomic<std::int64_t> poll_until_{never};
 
   std::vector<std::uint32_t> coprimes_;  // numbers coprime to nprocs: steal strides
   std::mutex outside_mu_;                // orders outside spawns against stop()

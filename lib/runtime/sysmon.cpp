@@ -7,6 +7,8 @@
 //     queue is left to its owner (proc.cpp), so sysmon wakes an idle worker, which sees
 //     the P stuck and steals. This is Go's "sleep 3us, then steal runnext", stretched to
 //     one sysmon period, and what Go's preemption achieves for its queues;
+//   - timers overdue by a period, on a P stuck in one g while no idle worker looked: it
+//     fires them itself (what Go's sysmon achieves by starting an M);
 //   - and it prints the GODEBUG=schedtrace line.
 //
 // sysmon reads only relaxed, owner-written counters: a stale read delays a report by one
@@ -50,6 +52,11 @@ void sched::sysmon_main() {
     if (opts.schedtrace.count() > 0) period = std::min<clock::duration>(period, next_trace - clock::now());
     if (sysmon_cv_.wait_for(lock, period, [&] { return sysmon_stop_; })) return;
     const auto now = clock::now();
+    // Timers overdue by a period: their P is stuck in a long goroutine and nobody else
+    // looked. Fire them here (their goroutines go to the global queue).
+    const std::int64_t late = nanotime() - std::chrono::nanoseconds(busy_period).count();
+    for (auto& pp : ps)
+      if (pp->timers.next() <= late) run_timers(*pp, nanotime());
     for (unsigned i = 0; i < nprocs; ++i) {
       std::uint32_t tick = ps[i]->schedtick.load(memory_order_relaxed);
       std::uint64_t goid = ps[i]->cur_goid.load(memory_order_relaxed);

@@ -37,19 +37,24 @@ struct mutex::wait_turn {
   bool await_resume() const noexcept { return parked; }
 };
 
-task<void> mutex::lock_slow() {
+task<void> mutex::lock_slow(detail::ctx_node* ctx) {
   const auto start = std::chrono::steady_clock::now();
   bool starve = false, lifo = false;
+  struct slot_t {  // our waiter, reused for every turn (Go's sudog)
+    mutex& m;
+    waiter w;
+    detail::ctx_wait cw;
+    ~slot_t() {  // leave the queue if the goroutine is destroyed while parked
+      cw.disarm();
+      if (w.queued) m.cancel(&w);
+    }
+  } slot{*this, {}, {}};
+  slot.cw.arm(ctx, &slot.w, this, &remove_waiter);  // throws if ctx is done already
   for (;;) {
-    struct cancel_guard {  // leave the queue if the goroutine is destroyed while parked
-      mutex& m;
-      waiter w;
-      ~cancel_guard() {
-        if (w.queued) m.cancel(&w);
-      }
-    } slot{*this, {}};
     wait_turn turn{*this, &slot.w, starve, lifo};  // named: g++ 12 mishandles temporaries in co_await (PR 107288)
-    if (!co_await turn) co_return;               // acquired without parking
+    const bool parked = co_await turn;
+    if (slot.w.canceled) slot.cw.check(slot.w);  // throws ctx's error
+    if (!parked) co_return;                      // acquired without parking
     const bool waited_long = std::chrono::steady_clock::now() - start > starvation_threshold;
     if (slot.w.handoff) {
       // Starvation mode gave us the mutex. Leave the mode if it is no longer needed.
@@ -63,8 +68,16 @@ task<void> mutex::lock_slow() {
   }
 }
 
+bool mutex::remove_waiter(void* m, detail::waiter* w) noexcept {
+  return static_cast<mutex*>(m)->cancel(static_cast<waiter*>(w));
+}
+
 bool mutex::acquire_or_park(waiter* w, bool want_starving, bool lifo, std::coroutine_handle<> h) {
   lock_.lock();
+  if (w->stop_requested()) {  // a context canceled the wait (detail/ctx_wait.hpp)
+    lock_.unlock();
+    return false;
+  }
   std::uint32_t s = state_.load(detail::memory_order_relaxed);
   for (;;) {
     if (!(s & (locked | starving))) {
@@ -110,13 +123,15 @@ GO_NOINLINE void mutex::unlock_slow(std::uint32_t rest) {
   if (w) detail::ready(w->gp);  // after unlocking (HACKING.md rule 2)
 }
 
-void mutex::cancel(waiter* w) noexcept {
+bool mutex::cancel(waiter* w) noexcept {
   lock_.lock();
-  if (w->queued) {
+  const bool queued = w->queued;
+  if (queued) {
     waiters_.remove(w);
     state_.fetch_sub(one_waiter, detail::memory_order_relaxed);  // under lock_
   }
   lock_.unlock();
+  return queued;
 }
 
 }  // namespace go

@@ -32,6 +32,10 @@ bool semaphore::acquire_or_park(waiter* w, std::coroutine_handle<> h) {
     lock_.unlock();
     return false;
   }
+  if (w->stop_requested()) {  // a context canceled the wait (detail/ctx_wait.hpp)
+    lock_.unlock();
+    return false;
+  }
   detail::park_on(lock_, waiters_, w, h, detail::wait_reason::semaphore);
   return true;
 }
@@ -58,18 +62,19 @@ void semaphore::release(std::int64_t n) {
   detail::ready_all(grant);
 }
 
-void semaphore::cancel(waiter* w) noexcept {
+bool semaphore::cancel(waiter* w) noexcept {
   // Leaving the head may let the next waiters fit (x/sync/semaphore does the same when
-  // a context cancels an acquire). The caller is being destroyed: ready the granted
-  // ones after unlocking.
+  // a context cancels an acquire): ready the granted ones after unlocking.
   detail::waitq grant;
   lock_.lock();
-  if (w->queued) {
+  const bool queued = w->queued;
+  if (queued) {
     waiters_.remove(w);
     grant_locked(grant);
   }
   lock_.unlock();
   detail::ready_all(grant);
+  return queued;
 }
 
 }  // namespace go

@@ -58,6 +58,10 @@ GO_NOINLINE void wait_group::wake_all() noexcept {
 bool wait_group::park_wait(detail::waiter* w, std::coroutine_handle<> h) {
   detail::current_g_or_throw("wait_group::wait");
   lock_.lock();  // (1)
+  if (w->stop_requested()) {  // a context canceled the wait (detail/ctx_wait.hpp)
+    lock_.unlock();
+    return false;
+  }
   std::uint64_t s = state_.load(detail::memory_order_acquire);
   do {
     if (counter_of(s) == 0) {
@@ -69,13 +73,15 @@ bool wait_group::park_wait(detail::waiter* w, std::coroutine_handle<> h) {
   return true;
 }
 
-void wait_group::cancel(detail::waiter* w) noexcept {
+bool wait_group::cancel(detail::waiter* w) noexcept {
   lock_.lock();
-  if (w->queued) {
+  const bool queued = w->queued;
+  if (queued) {
     waiters_.remove(w);
     state_.fetch_sub(1, detail::memory_order_relaxed);  // under lock_
   }
   lock_.unlock();
+  return queued;
 }
 
 }  // namespace go

@@ -30,11 +30,38 @@ TEST_CASE("notify_one wakes a sleeper only when nobody searches") {
   i.notify_one();
   CHECK(i.unparked() == 1);
   CHECK(i.end_search());
-  std::thread sleeper([&] { i.park(1); });
+  std::thread sleeper([&] {
+    i.park(1, never);
+    i.finish_park(1);
+  });
   i.notify_one();  // nobody searching, one asleep: wake it, as a searcher
   sleeper.join();
   CHECK(i.unparked() == 2);
   CHECK(i.searching() == 1);
+}
+
+TEST_CASE("a timed park ends at its deadline and leaves the sleeper list") {
+  idle i(2);
+  i.begin_park(1, false);
+  CHECK(i.unparked() == 1);
+  i.park(1, nanotime() + 1000);  // 1 us: returns by timeout (no unpark is coming)
+  i.finish_park(1);
+  CHECK(i.unparked() == 2);
+  CHECK(i.searching() == 1);
+  i.notify_one();  // it is no longer listed: nothing to wake
+  CHECK(i.unparked() == 2);
+}
+
+TEST_CASE("wake ends a park early; finish_park then leaves the list") {
+  idle i(2);
+  i.begin_park(1, false);
+  std::thread sleeper([&] {
+    i.park(1, never);
+    i.finish_park(1);
+  });
+  i.wake(1);
+  sleeper.join();
+  CHECK(i.unparked() == 2);
 }
 
 TEST_CASE("cancel_park comes back as a searcher") {

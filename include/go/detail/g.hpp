@@ -64,6 +64,7 @@ enum class wait_reason : std::uint8_t {
   cond_wait,   // "sync.Cond.Wait"
   once,        // "sync.Once.Do"
   semaphore,   // "semaphore.Acquire"
+  sleep,       // "sleep"
   park,        // a user of detail::park that named no reason
 };
 

@@ -2,6 +2,11 @@
 // already holds has a lower rank ("a < b" means a is acquired before b), the way
 // Go's mklockrank.go states it. Debug builds check it on every acquisition.
 //
+//   ctx              a context's lock. Self-nesting: a cancel holds a parent's lock while
+//                    it cancels the children (parent before child, never the reverse).
+//   timer            a go::timer's own lock (stop/reset of one timer are serialized).
+//   timers           a P's timer heap. Timer callbacks run under it (they only send on
+//                    a timer's channel or collect goroutines to ready afterwards).
 //   chan             a channel's lock. The one self-cycle: select holds several at once,
 //                    always taken in increasing address order (lib/select.cpp).
 //   primitive        a sync primitive's own lock (wait_group, ...). It is held while
@@ -20,7 +25,10 @@
 namespace go::detail {
 
 enum class lock_rank : std::uint8_t {
-  chan = 1,
+  ctx = 1,
+  timer,
+  timers,
+  chan,
   primitive,
   registry,
   inject,

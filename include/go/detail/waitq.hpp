@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "go/config.hpp"
+#include "go/detail/atomic.hpp"
 #include "go/detail/g.hpp"
 
 namespace go::detail {
@@ -18,6 +19,18 @@ struct waiter {
   waiter* prev = nullptr;  // links, protected by the owning primitive's lock
   waiter* next = nullptr;
   bool queued = false;
+  // A wait a context can cancel (detail/ctx_wait.hpp): the context's error flag, which
+  // the primitive checks under its lock before queueing; and whether the wait ended by
+  // cancellation (set by the primitive's check, or by the context's hook).
+  bool canceled = false;
+  const atomic<int>* stop = nullptr;
+
+  // Under the primitive's lock, before queueing: is the wait's context done? Then the
+  // wait ends now, as canceled.
+  bool stop_requested() noexcept {
+    if (stop && stop->load(memory_order_acquire) != 0) canceled = true;  // pairs with the context's release store
+    return canceled;
+  }
 };
 
 class waitq {

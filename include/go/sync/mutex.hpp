@@ -8,6 +8,7 @@
 #include "go/detail/atomic.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/detail/waitq.hpp"
+#include "go/context.hpp"
 #include "go/task.hpp"
 
 namespace go {
@@ -63,8 +64,9 @@ class mutex {
 
   class [[nodiscard]] lock_awaiter {
    public:
-    explicit lock_awaiter(mutex& m) noexcept : m_(m) {}
+    explicit lock_awaiter(mutex& m, detail::ctx_node* ctx = nullptr) noexcept : m_(m), ctx_(ctx) {}
     bool await_ready() noexcept {
+      if (ctx_ && detail::ctx_err_flag(ctx_).load(detail::memory_order_relaxed)) return false;  // fails in lock_slow
       std::uint32_t free = 0;  // Go's fast path: one CAS from "unlocked, no waiters"
       return m_.state_.compare_exchange_strong(free, locked, detail::memory_order_acquire,  // pairs with release in unlock()
                                                detail::memory_order_relaxed);
@@ -73,7 +75,7 @@ class mutex {
     bool await_suspend(std::coroutine_handle<Promise> h) {
       // The contended path is a task run inline, like any nested task: it can lose to a
       // barging goroutine after a wakeup and park again, which one awaiter cannot.
-      slow_ = m_.lock_slow();
+      slow_ = m_.lock_slow(ctx_);
       return typename task<void>::awaiter{slow_.handle()}.await_suspend(h);
     }
     guard await_resume() {
@@ -83,10 +85,14 @@ class mutex {
 
    private:
     mutex& m_;
+    detail::ctx_node* ctx_;
     task<void> slow_;
   };
 
   lock_awaiter lock() noexcept { return lock_awaiter(*this); }
+  // A lock that ctx cancels: throws go::error with ctx's error if ctx is done before the
+  // mutex is ours (go/context.hpp has the rules).
+  lock_awaiter lock(const context& ctx) noexcept { return lock_awaiter(*this, detail::ctx_access::canceler(ctx)); }
 
   bool try_lock() noexcept {
     std::uint32_t s = state_.load(detail::memory_order_relaxed);
@@ -111,10 +117,11 @@ class mutex {
   };
   struct wait_turn;
 
-  GO_API task<void> lock_slow();
+  GO_API task<void> lock_slow(detail::ctx_node* ctx);
+  static bool remove_waiter(void* m, detail::waiter* w) noexcept;
   GO_API void unlock_slow(std::uint32_t rest);
   GO_API bool acquire_or_park(waiter* w, bool starving, bool lifo, std::coroutine_handle<> h);
-  GO_API void cancel(waiter* w) noexcept;
+  GO_API bool cancel(waiter* w) noexcept;
 
   static constexpr std::uint32_t locked = 1, starving = 2, one_waiter = 4;
   // locked | starving | (parked waiters << 2). The waiter count changes only under lock_.

@@ -4,6 +4,8 @@
 #include <coroutine>
 #include <cstdint>
 
+#include "go/context.hpp"
+#include "go/detail/ctx_wait.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/detail/waitq.hpp"
 
@@ -29,17 +31,28 @@ class semaphore {
 
   class [[nodiscard]] acquire_awaiter {
    public:
-    acquire_awaiter(semaphore& s, std::int64_t n) noexcept : s_(s) { w_.n = n; }
+    acquire_awaiter(semaphore& s, std::int64_t n, detail::ctx_node* ctx = nullptr) noexcept : s_(s), ctx_(ctx) {
+      w_.n = n;
+    }
     acquire_awaiter(const acquire_awaiter&) = delete;
     ~acquire_awaiter() {
+      cw_.disarm();
       if (w_.queued) s_.cancel(&w_);
     }
     bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) { return s_.acquire_or_park(&w_, h); }
-    void await_resume() const noexcept {}
+    bool await_suspend(std::coroutine_handle<> h) {
+      cw_.arm(ctx_, &w_, &s_, &remove_waiter);  // throws if ctx is done already
+      return s_.acquire_or_park(&w_, h);
+    }
+    void await_resume() { cw_.check(w_); }
 
    private:
+    static bool remove_waiter(void* s, detail::waiter* w) noexcept {
+      return static_cast<semaphore*>(s)->cancel(static_cast<waiter*>(w));
+    }
     semaphore& s_;
+    detail::ctx_node* ctx_;
+    detail::ctx_wait cw_;
     struct waiter : detail::waiter {
       std::int64_t n = 0;
     } w_;
@@ -47,6 +60,12 @@ class semaphore {
   };
 
   acquire_awaiter acquire(std::int64_t n = 1) noexcept { return acquire_awaiter(*this, n); }
+  // An acquire that ctx cancels (x/sync's Acquire(ctx, n)): throws go::error with ctx's
+  // error if ctx is done before the units are granted; nothing is held then, and the
+  // waiters behind it move up.
+  acquire_awaiter acquire(std::int64_t n, const context& ctx) noexcept {
+    return acquire_awaiter(*this, n, detail::ctx_access::canceler(ctx));
+  }
   GO_API bool try_acquire(std::int64_t n = 1);
   GO_API void release(std::int64_t n = 1);
 
@@ -55,7 +74,7 @@ class semaphore {
  private:
   using waiter = acquire_awaiter::waiter;
   GO_API bool acquire_or_park(waiter* w, std::coroutine_handle<> h);
-  GO_API void cancel(waiter* w) noexcept;
+  GO_API bool cancel(waiter* w) noexcept;
   void check(std::int64_t n) const;
   // Grant the head waiters that now fit, in order, into `grant`; under lock_.
   void grant_locked(detail::waitq& grant) noexcept;

@@ -7,6 +7,8 @@
 #include <type_traits>
 
 #include "go/detail/atomic.hpp"
+#include "go/context.hpp"
+#include "go/detail/ctx_wait.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/detail/waitq.hpp"
 #include "go/spawn.hpp"
@@ -48,24 +50,35 @@ class wait_group {
 
   class [[nodiscard]] awaiter {
    public:
-    explicit awaiter(wait_group& wg) noexcept : wg_(wg) {}
+    explicit awaiter(wait_group& wg, detail::ctx_node* ctx = nullptr) noexcept : wg_(wg), ctx_(ctx) {}
     awaiter(const awaiter&) = delete;
     ~awaiter() {
+      cw_.disarm();
       if (w_.queued) wg_.cancel(&w_);
     }
-    bool await_ready() const noexcept { return wg_.count() == 0; }
-    bool await_suspend(std::coroutine_handle<> h) { return wg_.park_wait(&w_, h); }
-    void await_resume() const noexcept {}
+    bool await_ready() const noexcept {
+      return wg_.count() == 0 && !(ctx_ && detail::ctx_err_flag(ctx_).load(detail::memory_order_relaxed));
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      cw_.arm(ctx_, &w_, &wg_, &remove_waiter);  // throws if ctx is done already
+      return wg_.park_wait(&w_, h);
+    }
+    void await_resume() { cw_.check(w_); }
 
    private:
+    static bool remove_waiter(void* wg, detail::waiter* w) noexcept { return static_cast<wait_group*>(wg)->cancel(w); }
     wait_group& wg_;
+    detail::ctx_node* ctx_;
     detail::waiter w_;
+    detail::ctx_wait cw_;
   };
   awaiter wait() noexcept { return awaiter(*this); }
+  // A wait that ctx cancels: throws go::error with ctx's error if ctx is done first.
+  awaiter wait(const context& ctx) noexcept { return awaiter(*this, detail::ctx_access::canceler(ctx)); }
 
  private:
   GO_API bool park_wait(detail::waiter* w, std::coroutine_handle<> h);
-  GO_API void cancel(detail::waiter* w) noexcept;
+  GO_API bool cancel(detail::waiter* w) noexcept;
   GO_API void wake_all() noexcept;
 
   // counter (signed, high 32 bits) | number of parked waiters (low 32 bits).

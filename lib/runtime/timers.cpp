@@ -1,0 +1,132 @@
+// The per-P timer heap (timers.hpp) and the timer entry points of timer.hpp.
+#include "runtime/timers.hpp"
+
+#include "go/error.hpp"
+#include "runtime/sched.hpp"
+
+namespace go::detail {
+
+void timer_heap::sift_up(std::uint32_t i) noexcept {
+  entry e = h_[i];
+  while (i > 0) {
+    std::uint32_t parent = (i - 1) / 4;
+    if (h_[parent].when <= e.when) break;
+    place(i, h_[parent]);
+    i = parent;
+  }
+  place(i, e);
+}
+
+void timer_heap::sift_down(std::uint32_t i) noexcept {
+  const std::uint32_t n = static_cast<std::uint32_t>(h_.size());
+  entry e = h_[i];
+  for (;;) {
+    std::uint32_t first = 4 * i + 1;
+    if (first >= n) break;
+    std::uint32_t best = first;
+    std::uint32_t end = first + 4 < n ? first + 4 : n;
+    for (std::uint32_t c = first + 1; c < end; ++c)
+      if (h_[c].when < h_[best].when) best = c;
+    if (e.when <= h_[best].when) break;
+    place(i, h_[best]);
+    i = best;
+  }
+  place(i, e);
+}
+
+void timer_heap::remove_at(std::uint32_t i) noexcept {
+  timer_node* t = h_[i].t;
+  t->index = timer_node::npos;
+  t->heap.store(nullptr, memory_order_relaxed);  // under lock_; see timer_stop
+  entry last = h_.back();
+  h_.pop_back();
+  if (i == h_.size()) return;
+  place(i, last);
+  if (i > 0 && h_[(i - 1) / 4].when > last.when)
+    sift_up(i);
+  else
+    sift_down(i);
+}
+
+bool timer_heap::add(timer_node* t, std::int64_t when) noexcept {
+  lock_.lock();
+  t->when = when;
+  t->home = this;
+  t->heap.store(this, memory_order_relaxed);
+  h_.push_back({when, t});  // bad_alloc here is out of memory: terminate, as Go throws
+  sift_up(static_cast<std::uint32_t>(h_.size() - 1));
+  const bool earliest = t->index == 0;
+  publish();
+  lock_.unlock();
+  return earliest;
+}
+
+bool timer_heap::remove(timer_node* t) noexcept {
+  lock_.lock();
+  const bool here = t->heap.load(memory_order_relaxed) == this;
+  if (here) {
+    remove_at(t->index);
+    publish();
+  }
+  lock_.unlock();
+  return here;
+}
+
+void timer_heap::run(std::int64_t now, fire_batch& out) noexcept {
+  lock_.lock();
+  while (!h_.empty() && h_[0].when <= now && !out.full()) {
+    timer_node* t = h_[0].t;
+    if (t->period > 0) {
+      // A ticker: the next tick after now, skipping the ones a slow P missed (Go drops
+      // them too: the channel holds at most one).
+      std::int64_t next = t->when + t->period;
+      if (next <= now) next += ((now - next) / t->period + 1) * t->period;
+      t->when = next;
+      h_[0].when = next;
+      sift_down(0);
+    } else {
+      remove_at(0);
+    }
+    t->ops->fire(t, now, out);  // may free a one-shot t: not touched again
+  }
+  publish();
+  lock_.unlock();
+}
+
+std::vector<timer_node*> timer_heap::drain() noexcept {
+  lock_.lock();
+  std::vector<timer_node*> nodes;
+  nodes.reserve(h_.size());
+  for (entry& e : h_) {
+    e.t->index = timer_node::npos;
+    e.t->heap.store(nullptr, memory_order_relaxed);
+    nodes.push_back(e.t);
+  }
+  h_.clear();
+  publish();
+  lock_.unlock();
+  return nodes;
+}
+
+void timer_start(timer_node* t, std::int64_t when, const char* what) {
+  worker_tls& w = tls();
+  if (!w.s || !w.pp)
+    throw error(errc::no_runtime, std::string("go: ") + what + " outside a goroutine (timers belong to a go::runtime)");
+  w.s->add_timer(*w.pp, t, when);
+}
+
+bool timer_stop(timer_node* t) noexcept {
+  // Only the heap may clear `heap` concurrently (by firing t), never move t to another
+  // heap: whoever stops or starts t is the only one modifying it. So a heap seen here is
+  // the one to lock, and remove() re-checks under its lock.
+  timer_heap* h = t->heap.load(memory_order_acquire);
+  return h && h->remove(t);
+}
+
+}  // namespace go::detail
+
+namespace go::detail {
+void timer_settle(timer_node* t) noexcept {
+  if (t->home) t->home->barrier();
+}
+}  // namespace go::detail

@@ -1,0 +1,70 @@
+// timer_heap: one P's timers (Go's per-P timer heap in time.go), a 4-ary min-heap on
+// `when`. A 4-ary heap is shallower than a binary one (log4 n levels: 10 for a million
+// timers) and its four children share a cache line or two.
+//
+// Invariants (under lock_):
+//   - h_[i].when <= h_[c].when for every child c of i (c in 4i+1 .. 4i+4);
+//   - h_[i].t->index == i and h_[i].t->heap == this for every i; a node outside the heap
+//     has index npos and heap null;
+//   - next_ == h_[0].when, or never if the heap is empty.
+// next_ is read without the lock (relaxed) by any worker deciding whether to look at
+// this heap or how long it may sleep; the Dekker fences in sched make a timer added
+// while a worker decides to sleep either seen by it or woken for (lib/runtime/proc.cpp).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "go/detail/atomic.hpp"
+#include "go/detail/spinlock.hpp"
+#include "go/detail/timer.hpp"
+
+namespace go::detail {
+
+class timer_heap {
+ public:
+  timer_heap() = default;
+  timer_heap(const timer_heap&) = delete;
+  timer_heap& operator=(const timer_heap&) = delete;
+
+  // Insert t (not in any heap) to fire at when. True if it is now this heap's earliest.
+  bool add(timer_node* t, std::int64_t when) noexcept;
+  // Take t out if this heap holds it; true if it did.
+  bool remove(timer_node* t) noexcept;
+  // Fire the timers due at `now` (until `out` is full); the caller acts on `out` after.
+  void run(std::int64_t now, fire_batch& out) noexcept;
+  // Empty the heap at shutdown, firing nothing; returns the nodes that were in it.
+  std::vector<timer_node*> drain() noexcept;
+  // Wait for a run() in progress to finish (timer_settle).
+  void barrier() noexcept {
+    lock_.lock();
+    lock_.unlock();
+  }
+
+  std::int64_t next() const noexcept { return next_.load(memory_order_relaxed); }
+  std::size_t size() const noexcept { return size_.load(memory_order_relaxed); }
+
+ private:
+  struct entry {
+    std::int64_t when;
+    timer_node* t;
+  };
+  void sift_up(std::uint32_t i) noexcept;
+  void sift_down(std::uint32_t i) noexcept;
+  void remove_at(std::uint32_t i) noexcept;
+  void place(std::uint32_t i, entry e) noexcept {
+    h_[i] = e;
+    e.t->index = i;
+  }
+  void publish() noexcept {
+    next_.store(h_.empty() ? never : h_[0].when, memory_order_relaxed);
+    size_.store(h_.size(), memory_order_relaxed);
+  }
+
+  spinlock lock_{lock_rank::timers};
+  std::vector<entry> h_;               // protected by lock_
+  atomic<std::int64_t> next_{never};   // written under lock_
+  atomic<std::size_t> size_{0};        // written under lock_; a statistic
+};
+
+}  // namespace go::detail
