@@ -155,7 +155,7 @@ chan_status chan_core::try_recv(void* out) {
 }
 
 void chan_core::close() {
-  waitq woken;
+  ready_list woken;
   lock_.lock();
   if (closed_) {
     lock_.unlock();

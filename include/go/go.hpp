@@ -5,6 +5,7 @@
 #include "go/chan.hpp"
 #include "go/context.hpp"
 #include "go/error.hpp"
+#include "go/errgroup.hpp"
 #include "go/runtime.hpp"
 #include "go/select.hpp"
 #include "go/spawn.hpp"

@@ -69,7 +69,7 @@ void cond::signal() {
 }
 
 void cond::broadcast() {
-  detail::waitq woken;
+  detail::ready_list woken;
   lock_.lock();
   notify_ = wait_;
   woken = waiters_.take_all();

@@ -24,7 +24,7 @@ bool once::begin_or_park(waiter* w, bool* mine, std::coroutine_handle<> h) {
 }
 
 void once::finish() noexcept {
-  detail::waitq woken;
+  detail::ready_list woken;
   lock_.lock();
   state_.store(finished, detail::memory_order_release);  // pairs with acquire in done()
   woken = waiters_.take_all();

@@ -12,7 +12,7 @@ bool unlock_primitive(g*, void* lock) noexcept {
 }
 }  // namespace
 
-void ready_all(waitq& q) noexcept {
+void ready_all(ready_list& q) noexcept {
   while (waiter* w = q.pop_front()) ready(w->gp);
 }
 
@@ -48,7 +48,7 @@ bool sema::acquire_or_park(waiter* w, std::coroutine_handle<> h, wait_reason why
 }
 
 void sema::release(std::uint32_t n) noexcept {
-  waitq woken;
+  ready_list woken;
   lock_.lock();
   for (; n > 0; --n) {
     waiter* w = waiters_.pop_front();

@@ -40,7 +40,7 @@ bool semaphore::acquire_or_park(waiter* w, std::coroutine_handle<> h) {
   return true;
 }
 
-void semaphore::grant_locked(detail::waitq& grant) noexcept {
+void semaphore::grant_locked(detail::ready_list& grant) noexcept {
   while (auto* w = static_cast<waiter*>(waiters_.front())) {
     if (size_ - cur_ < w->n) break;  // FIFO: a large head request holds back the rest
     cur_ += w->n;
@@ -50,7 +50,7 @@ void semaphore::grant_locked(detail::waitq& grant) noexcept {
 }
 
 void semaphore::release(std::int64_t n) {
-  detail::waitq grant;
+  detail::ready_list grant;
   lock_.lock();
   if (n < 0 || n > cur_) {
     lock_.unlock();
@@ -65,7 +65,7 @@ void semaphore::release(std::int64_t n) {
 bool semaphore::cancel(waiter* w) noexcept {
   // Leaving the head may let the next waiters fit (x/sync/semaphore does the same when
   // a context cancels an acquire): ready the granted ones after unlocking.
-  detail::waitq grant;
+  detail::ready_list grant;
   lock_.lock();
   const bool queued = w->queued;
   if (queued) {

@@ -41,7 +41,7 @@ void wait_group::add(int delta) {
 }
 
 GO_NOINLINE void wait_group::wake_all() noexcept {
-  detail::waitq woken;
+  detail::ready_list woken;
   lock_.lock();
   // A new round may have started since our add (add after zero, as a reused WaitGroup
   // does): then the waiters belong to it and wait for its end.

@@ -186,7 +186,8 @@ GO_TEST_CASE("ctx.done() works in select and as an awaitable") {
 }
 
 GO_TEST_CASE("each kind of wait returns early with the context's error") {
-  auto [ctx, cancel] = go::with_cancel(go::background());
+  auto [ctx_, cancel] = go::with_cancel(go::background());
+  go::context ctx = ctx_;  // captured below (clang 14 cannot capture structured bindings)
   auto ch = go::make_chan<int>();        // nobody sends
   auto full = go::make_chan<int>(1);     // nobody receives
   co_await full.send(0);
@@ -239,7 +240,8 @@ GO_TEST_CASE("each kind of wait returns early with the context's error") {
 }
 
 GO_TEST_CASE("a done context fails a wait at once; a completed wait is not undone") {
-  auto [ctx, cancel] = go::with_cancel(go::background());
+  auto [ctx_, cancel] = go::with_cancel(go::background());
+  go::context ctx = ctx_;  // captured below
   auto ch = go::make_chan<int>(1);
   co_await ch.send(1, ctx);
   CHECK(*(co_await ch.recv(ctx)) == 1);
@@ -252,7 +254,7 @@ GO_TEST_CASE("a done context fails a wait at once; a completed wait is not undon
   go::wait_group wg;
   co_await expect_ctx_error([&]() -> go::task<void> { co_await wg.wait(ctx); }, go::errc::canceled);
 
-  auto [timed, cancel_timed] = go::with_timeout(go::background(), 1ms);
+  go::context timed = go::with_timeout(go::background(), 1ms).ctx;
   auto never = go::make_chan<int>();
   co_await expect_ctx_error([&]() -> go::task<void> { (void)co_await never.recv(timed); },
                             go::errc::deadline_exceeded);

@@ -33,6 +33,28 @@ struct waiter {
   }
 };
 
+// Waiters a waker took off a primitive's queue under its lock, to ready after unlocking
+// (ready_all). Every member has queued == false already: a context's hook that looks at
+// one under the primitive's lock sees it granted and leaves it alone (ctx_wait.hpp).
+class ready_list {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  void push_back(waiter* w) noexcept {
+    w->next = nullptr;
+    (tail_ ? tail_->next : head_) = w;
+    tail_ = w;
+  }
+  waiter* pop_front() noexcept {
+    waiter* w = head_;
+    if (w && !(head_ = w->next)) tail_ = nullptr;
+    return w;
+  }
+
+ private:
+  waiter* head_ = nullptr;
+  waiter* tail_ = nullptr;
+};
+
 class waitq {
  public:
   bool empty() const noexcept { return head_ == nullptr; }
@@ -55,12 +77,11 @@ class waitq {
 
   waiter* front() const noexcept { return head_; }
 
-  // Move every waiter into the returned queue, in order, in O(1): how a waker empties a
-  // queue under its lock before readying the waiters after unlocking (ready_all).
-  [[nodiscard]] waitq take_all() noexcept {
-    waitq all;
-    all.head_ = std::exchange(head_, nullptr);
-    all.tail_ = std::exchange(tail_, nullptr);
+  // Take every waiter, in order: how a waker empties a queue under its lock before
+  // readying the waiters after unlocking (ready_all).
+  [[nodiscard]] ready_list take_all() noexcept {
+    ready_list all;
+    while (waiter* w = pop_front()) all.push_back(w);
     return all;
   }
 
@@ -93,6 +114,6 @@ GO_API void park_on(spinlock& lock, waitq& q, waiter* w, std::coroutine_handle<>
 // The waking side (HACKING.md rule 2): ready every goroutine in q, which the caller took
 // off a primitive's queues under its lock and has since unlocked. Each waiter is
 // unlinked before its goroutine is readied, as its frame may run at once.
-GO_API void ready_all(waitq& q) noexcept;
+GO_API void ready_all(ready_list& q) noexcept;
 
 }  // namespace go::detail

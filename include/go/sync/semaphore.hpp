@@ -77,7 +77,7 @@ class semaphore {
   GO_API bool cancel(waiter* w) noexcept;
   void check(std::int64_t n) const;
   // Grant the head waiters that now fit, in order, into `grant`; under lock_.
-  void grant_locked(detail::waitq& grant) noexcept;
+  void grant_locked(detail::ready_list& grant) noexcept;
 
   const std::int64_t size_;
   std::int64_t cur_ = 0;  // units held; protected by lock_
