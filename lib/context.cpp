@@ -118,7 +118,7 @@ void cancel(ctx_node* n, errc e, const std::exception_ptr& cause, bool remove_fr
   if (remove_from_parent) unregister(n);
 }
 
-std::exception_ptr error_of(errc e) { return std::make_exception_ptr(error(e, make_error_code(e).message())); }
+std::exception_ptr error_of(errc e) { return std::make_exception_ptr(error(e)); }
 
 
 // The deleter of every node: leave the parent's list and stop the deadline timer while
@@ -241,14 +241,12 @@ const atomic<int>& ctx_err_flag(ctx_node* n) noexcept { return n->err; }
 
 void throw_ctx_err(ctx_node* n) {
   int e = n->err.load(memory_order_acquire);
-  errc code = e ? static_cast<errc>(e) : errc::canceled;
-  throw error(code, make_error_code(code).message());
+  throw error(e ? static_cast<errc>(e) : errc::canceled);  // what(): "context canceled", ...
 }
 
 void throw_err_of(const context& ctx) {
   std::error_code e = ctx.err();
-  errc code = e ? static_cast<errc>(e.value()) : errc::canceled;
-  throw error(code, make_error_code(code).message());
+  throw error(e ? static_cast<errc>(e.value()) : errc::canceled);
 }
 
 context ctx_with_value(const context& parent, const void* key, std::shared_ptr<const void> value) {
