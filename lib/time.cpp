@@ -22,6 +22,7 @@ struct timer_impl {
   timer_node node;
   spinlock mu{lock_rank::timer};  // serializes stop, reset and start of this timer
   atomic<std::uint32_t> refs{1};
+  bool armed = false;               // under mu: started, and not stopped since
   chan<clock::time_point> ch;       // nil for after_func
   std::function<task<void>()> fn;   // after_func's call
 
@@ -83,13 +84,20 @@ bool sleep_unlock(g*, void* arg) noexcept {
 // Take the node out of its heap and empty its channel; under ti->mu. Whether a delivery
 // was pending (Go 1.23's Stop result).
 bool stop_locked(timer_impl* ti) noexcept {
-  bool pending = timer_stop(&ti->node);
-  if (pending)
+  // Stopped already, and nothing was started since: nothing can be in the heap, in
+  // flight or in the channel (our last stop emptied it).
+  if (!ti->armed) return false;
+  ti->armed = false;
+  const bool in_heap = timer_stop(&ti->node);
+  if (in_heap)
     ti->release();  // the heap's reference; the caller's keeps ti alive
   else
     timer_settle(&ti->node);  // a firing may still be delivering: let it finish first
-  if (!ti->ch.is_nil() && ti->ch.try_recv().value) pending = true;
-  return pending;
+  // A one-shot timer taken out of the heap has not fired since it was started, and its
+  // channel was empty then: nothing to drain. A ticker may have ticked meanwhile.
+  const bool may_hold = !in_heap || ti->node.period > 0;
+  bool drained = may_hold && !ti->ch.is_nil() && ti->ch.try_recv().value;
+  return in_heap || drained;
 }
 
 }  // namespace
@@ -112,6 +120,7 @@ timer_impl* timer_make(std::int64_t when, std::int64_t period, chan<clock::time_
   ti->ch = std::move(ch);
   ti->fn = std::move(fn);
   ti->retain();  // the heap's
+  ti->armed = true;  // not shared yet: no lock needed
   try {
     timer_start(&ti->node, when, what);
   } catch (...) {
@@ -143,6 +152,7 @@ bool timer_impl_reset(timer_impl* ti, std::int64_t when, std::int64_t period, co
     ti->mu.unlock();
     throw;
   }
+  ti->armed = true;
   ti->mu.unlock();
   return pending;
 }

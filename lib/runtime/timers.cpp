@@ -35,9 +35,12 @@ void timer_heap::sift_down(std::uint32_t i) noexcept {
 }
 
 void timer_heap::remove_at(std::uint32_t i) noexcept {
-  timer_node* t = h_[i].t;
-  t->index = timer_node::npos;
-  t->heap.store(nullptr, memory_order_relaxed);  // under lock_; see timer_stop
+  if (timer_node* t = h_[i].t) {
+    t->index = timer_node::npos;
+    t->heap.store(nullptr, memory_order_relaxed);  // under lock_; see timer_stop
+  } else {
+    --dead_;
+  }
   entry last = h_.back();
   h_.pop_back();
   if (i == h_.size()) return;
@@ -46,6 +49,18 @@ void timer_heap::remove_at(std::uint32_t i) noexcept {
     sift_up(i);
   else
     sift_down(i);
+}
+
+// Drop every tombstone and rebuild the heap bottom-up (Floyd): O(n).
+void timer_heap::compact() noexcept {
+  std::size_t live = 0;
+  for (std::size_t i = 0; i < h_.size(); ++i)
+    if (h_[i].t) h_[live++] = h_[i];
+  h_.resize(live);
+  dead_ = 0;
+  for (std::size_t i = 0; i < live; ++i) h_[i].t->index = static_cast<std::uint32_t>(i);
+  if (live > 1)
+    for (std::size_t i = (live - 2) / 4 + 1; i-- > 0;) sift_down(static_cast<std::uint32_t>(i));
 }
 
 bool timer_heap::add(timer_node* t, std::int64_t when) noexcept {
@@ -65,7 +80,12 @@ bool timer_heap::remove(timer_node* t) noexcept {
   lock_.lock();
   const bool here = t->heap.load(memory_order_relaxed) == this;
   if (here) {
-    remove_at(t->index);
+    const std::uint32_t i = t->index;
+    t->index = timer_node::npos;
+    t->heap.store(nullptr, memory_order_relaxed);  // under lock_; see timer_stop
+    h_[i].t = nullptr;                               // a tombstone
+    ++dead_;
+    if (dead_ > h_.size() / 4) compact();
     publish();
   }
   lock_.unlock();
@@ -76,6 +96,10 @@ void timer_heap::run(std::int64_t now, fire_batch& out) noexcept {
   lock_.lock();
   while (!h_.empty() && h_[0].when <= now && !out.full()) {
     timer_node* t = h_[0].t;
+    if (!t) {  // a stopped timer's tombstone
+      remove_at(0);
+      continue;
+    }
     if (t->period > 0) {
       // A ticker: the next tick after now, skipping the ones a slow P missed (Go drops
       // them too: the channel holds at most one).
@@ -93,16 +117,34 @@ void timer_heap::run(std::int64_t now, fire_batch& out) noexcept {
   lock_.unlock();
 }
 
+bool timer_heap::valid() noexcept {
+  lock_.lock();
+  bool ok = next_.load(memory_order_relaxed) == (h_.empty() ? never : h_[0].when);
+  std::size_t dead = 0;
+  for (std::size_t i = 0; i < h_.size(); ++i) {
+    if (i > 0 && h_[(i - 1) / 4].when > h_[i].when) ok = false;
+    if (!h_[i].t)
+      ++dead;
+    else if (h_[i].t->index != i || h_[i].t->heap.load(memory_order_relaxed) != this || h_[i].t->when != h_[i].when)
+      ok = false;
+  }
+  ok = ok && dead == dead_;
+  lock_.unlock();
+  return ok;
+}
+
 std::vector<timer_node*> timer_heap::drain() noexcept {
   lock_.lock();
   std::vector<timer_node*> nodes;
   nodes.reserve(h_.size());
   for (entry& e : h_) {
+    if (!e.t) continue;  // a tombstone
     e.t->index = timer_node::npos;
     e.t->heap.store(nullptr, memory_order_relaxed);
     nodes.push_back(e.t);
   }
   h_.clear();
+  dead_ = 0;
   publish();
   lock_.unlock();
   return nodes;
