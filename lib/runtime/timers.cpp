@@ -85,7 +85,7 @@ bool timer_heap::remove(timer_node* t) noexcept {
     t->heap.store(nullptr, memory_order_relaxed);  // under lock_; see timer_stop
     h_[i].t = nullptr;                               // a tombstone
     ++dead_;
-    if (dead_ > h_.size() / 4) compact();
+    if (dead_ > h_.size() / 2) compact();
     publish();
   }
   lock_.unlock();

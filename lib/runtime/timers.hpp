@@ -6,7 +6,7 @@
 // where it is, instead of being sifted out (which costs a cache miss per level, ten
 // levels for a million timers). A tombstone is dropped when it comes due at the root
 // (run() pops it without firing), or with all the others in an O(n) rebuild once they
-// make up a quarter of the heap. Until then next_ may be early: a worker then wakes for
+// make up half of the heap (amortized O(1) per stop). Until then next_ may be early: a worker then wakes for
 // nothing, once per tombstone at most.
 //
 // Invariants (under lock_):
