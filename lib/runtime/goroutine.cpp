@@ -38,6 +38,7 @@ const char* to_string(wait_reason r) noexcept {
     case wait_reason::once: return "sync.Once.Do";
     case wait_reason::semaphore: return "semaphore.Acquire";
     case wait_reason::sleep: return "sleep";
+    case wait_reason::io: return "IO wait";
     case wait_reason::park: return "park";
   }
   return "?";

@@ -24,6 +24,10 @@
 #include "runtime/p.hpp"
 
 namespace go::detail {
+class netpoll;
+}
+
+namespace go::detail {
 
 // What a thread knows about the runtime it works for. Set on worker threads only.
 struct worker_tls {
@@ -71,6 +75,9 @@ class sched {
   runtime_stats stats() const;
   bool stopping() const noexcept { return stopping_.load(memory_order_acquire); }
 
+  // -- netpoll (netpoll.cpp): the poller, started on first use --
+  netpoll& poller();
+
   // -- sysmon (sysmon.cpp) --
   void sysmon_main();
 
@@ -115,6 +122,9 @@ class sched {
   // Spawns and exits off the workers (outside threads, the shutdown sweep).
   atomic<std::uint64_t> outside_spawned_{0}, outside_exited_{0};
   atomic<std::uint64_t> long_running_{0};
+
+  std::mutex net_mu_;             // guards the creation of net_
+  std::unique_ptr<netpoll> net_;  // written once under net_mu_, before stop
 
   std::mutex sysmon_mu_;
   std::condition_variable sysmon_cv_;  // notified on stop

@@ -65,6 +65,7 @@ enum class wait_reason : std::uint8_t {
   once,        // "sync.Once.Do"
   semaphore,   // "semaphore.Acquire"
   sleep,       // "sleep"
+  io,          // "IO wait"
   park,        // a user of detail::park that named no reason
 };
 

@@ -1,0 +1,173 @@
+// go/asio.hpp: any Asio asynchronous operation, awaited from a goroutine.
+//
+//   asio::steady_timer t(go::io_context(), 50ms);
+//   co_await t.async_wait(go::use_go);
+//   std::size_t n = co_await sock.async_read_some(asio::buffer(buf), go::use_go);
+//   co_await sig.async_wait(go::use_go(ctx));   // ctx's cancel cancels the operation
+//
+// This is the only gocoro header that shows Asio types; go/go.hpp does not include it.
+#pragma once
+
+#include <asio/async_result.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <coroutine>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "go/context.hpp"
+#include "go/detail/ctx_wait.hpp"
+#include "go/detail/park.hpp"
+
+namespace go {
+
+// The runtime's io_context (Go's netpoller), run by its poller thread; its first use
+// starts that thread. Create the Asio objects a goroutine awaits with go::use_go on it.
+// They must not outlive the runtime. Throws go::error(no_runtime) off the runtime.
+GO_API asio::io_context& io_context();
+
+// The completion token. `co_await op(..., go::use_go)` parks the goroutine until the
+// operation completes: the completion handler, on the poller thread, only readies it.
+// The result: an error_code first argument that is set is thrown as std::system_error
+// (as asio::use_awaitable does); the other arguments are returned (nothing, a value, or
+// a std::tuple). go::use_go(ctx) also cancels the operation (Asio's per-operation
+// cancellation, cancellation_type::all) once ctx is done, and then throws go::error
+// with ctx's error.
+struct use_go_t {
+  detail::ctx_node* ctx = nullptr;
+  use_go_t operator()(const context& c) const noexcept { return use_go_t{detail::ctx_access::canceler(c)}; }
+};
+inline constexpr use_go_t use_go{};
+
+namespace detail {
+
+// Post "emit a cancellation" to the io_context: an operation's cancellation slot may
+// only be used where its operation runs, the poller thread. The post owns a reference:
+// it may run after the operation completed and its goroutine moved on (then the emit
+// finds no handler and does nothing).
+GO_API void post_cancel(asio::io_context& ioc, std::shared_ptr<asio::cancellation_signal> sig) noexcept;
+GO_API asio::io_context& current_io_context();
+
+template <class... Sig>
+struct asio_values {
+  using tuple = std::tuple<std::decay_t<Sig>...>;
+};
+
+template <class Init, class ArgsTuple, class... Sig>
+class [[nodiscard]] asio_awaiter {
+ public:
+  asio_awaiter(Init init, ArgsTuple args, ctx_node* ctx)
+      : init_(std::move(init)), args_(std::move(args)), ctx_(ctx) {}
+  asio_awaiter(asio_awaiter&&) = default;  // moved only before it is awaited
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    gp_ = current_g_or_throw("co_await with go::use_go");
+    if (ctx_) {
+      ioc_ = &current_io_context();
+      signal_ = std::make_shared<asio::cancellation_signal>();
+      hook_.self = this;
+      hook_.h.fn = &on_cancel;
+      if (!ctx_add_hook(ctx_, &hook_.h)) throw_ctx_err(ctx_);
+      hooked_ = true;
+    }
+    park(gp_, h, wait_reason::io, &start, this);
+    return true;
+  }
+  auto await_resume() {
+    unhook();
+    return take(std::index_sequence_for<Sig...>{});
+  }
+  ~asio_awaiter() { unhook(); }
+
+ private:
+  struct handler {
+    asio_awaiter* self;
+    using cancellation_slot_type = asio::cancellation_slot;
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+      return self->signal_ ? self->signal_->slot() : cancellation_slot_type();
+    }
+    template <class... A>
+    void operator()(A&&... a) {
+      self->result_.emplace(std::forward<A>(a)...);
+      ready(self->gp_);  // last touch: the goroutine may run (and end) at once
+    }
+  };
+
+  // The park's unlock function: the goroutine has unwound, so the operation may start
+  // (and complete) now.
+  static bool start(g*, void* p) noexcept {
+    auto* self = static_cast<asio_awaiter*>(p);
+    std::apply([self](auto&&... a) { std::move(self->init_)(handler{self}, std::move(a)...); }, std::move(self->args_));
+    return true;
+  }
+  // Runs under the context's lock when it is canceled (at most once, and never after
+  // unhook() returned).
+  static void on_cancel(ctx_hook* h) noexcept {
+    asio_awaiter* self = reinterpret_cast<hook_t*>(h)->self;  // h is the first member
+    self->canceled_ = true;  // read after the completion, which the posted emit precedes
+    post_cancel(*self->ioc_, self->signal_);
+  }
+  void unhook() noexcept {
+    if (hooked_) ctx_remove_hook(ctx_, &hook_.h);
+    hooked_ = false;
+  }
+
+  template <std::size_t... I>
+  auto take(std::index_sequence<I...>) {
+    auto& r = *result_;
+    using first = std::tuple_element_t<0, std::tuple<std::decay_t<Sig>..., void>>;
+    if constexpr (sizeof...(Sig) > 0 && std::is_same_v<first, std::error_code>) {
+      const std::error_code& ec = std::get<0>(r);
+      if (ec) {
+        if (canceled_ && ec == asio::error::operation_aborted) throw_ctx_err(ctx_);
+        throw std::system_error(ec);
+      }
+      return rest<1>(r, std::make_index_sequence<sizeof...(Sig) - 1>{});
+    } else {
+      return rest<0>(r, std::make_index_sequence<sizeof...(Sig)>{});
+    }
+  }
+  template <std::size_t Skip, std::size_t... I>
+  static auto rest(typename asio_values<Sig...>::tuple& r, std::index_sequence<I...>) {
+    if constexpr (sizeof...(I) == 0)
+      return;
+    else if constexpr (sizeof...(I) == 1)
+      return std::move(std::get<Skip>(r));
+    else
+      return std::make_tuple(std::move(std::get<Skip + I>(r))...);
+  }
+
+  Init init_;
+  ArgsTuple args_;
+  ctx_node* ctx_;
+  struct hook_t {
+    ctx_hook h;
+    asio_awaiter* self = nullptr;
+  } hook_;
+  bool hooked_ = false;
+  bool canceled_ = false;  // written by the hook before it posts the cancellation
+  asio::io_context* ioc_ = nullptr;
+  std::shared_ptr<asio::cancellation_signal> signal_;  // with a ctx only
+  g* gp_ = nullptr;
+  std::optional<typename asio_values<Sig...>::tuple> result_;
+};
+
+}  // namespace detail
+}  // namespace go
+
+template <class... Sig>
+struct asio::async_result<go::use_go_t, void(Sig...)> {
+  template <class Initiation, class... InitArgs>
+  static auto initiate(Initiation&& init, go::use_go_t token, InitArgs&&... args) {
+    using tuple = std::tuple<std::decay_t<InitArgs>...>;
+    return go::detail::asio_awaiter<std::decay_t<Initiation>, tuple, Sig...>(
+        std::forward<Initiation>(init), tuple(std::forward<InitArgs>(args)...), token.ctx);
+  }
+};

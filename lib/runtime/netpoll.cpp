@@ -1,0 +1,36 @@
+// The poller thread; see netpoll.hpp.
+#include "runtime/netpoll.hpp"
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <exception>
+
+namespace go::detail {
+
+netpoll::netpoll(const std::string& thread_name) : work_(asio::make_work_guard(ioc_)) {
+  thread_ = std::thread([this, name = thread_name.substr(0, 15)] {
+    pthread_setname_np(pthread_self(), name.c_str());
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        // Handlers only store results and ready goroutines; an exception here is an
+        // Asio internal failure. Report it and keep polling, as Go's netpoll would.
+        std::fprintf(stderr, "go: netpoll: %s\n", e.what());
+      }
+    }
+  });
+}
+
+netpoll::~netpoll() { stop(); }
+
+void netpoll::stop() noexcept {
+  if (!thread_.joinable()) return;
+  work_.reset();
+  ioc_.stop();
+  thread_.join();
+}
+
+}  // namespace go::detail
