@@ -25,6 +25,14 @@ class category final : public std::error_category {
       case errc::semaphore_misuse: return "semaphore misuse";
       case errc::canceled: return "context canceled";
       case errc::deadline_exceeded: return "context deadline exceeded";
+      case errc::connection_refused: return "connection refused";
+      case errc::connection_reset: return "connection reset by peer";
+      case errc::closed_connection: return "use of closed network connection";
+      case errc::address_in_use: return "address already in use";
+      case errc::bad_address: return "bad address";
+      case errc::eof: return "EOF";
+      case errc::unexpected_eof: return "unexpected EOF";
+      case errc::net_error: return "network error";
     }
     return "unknown go error";
   }

@@ -15,6 +15,7 @@
 #include <asio/io_context.hpp>
 #include <coroutine>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <system_error>
 #include <tuple>
@@ -41,9 +42,15 @@ GO_API asio::io_context& io_context();
 // with ctx's error.
 struct use_go_t {
   detail::ctx_node* ctx = nullptr;
-  use_go_t operator()(const context& c) const noexcept { return use_go_t{detail::ctx_access::canceler(c)}; }
+  // Held while the operation is started (go::net serializes each socket's calls). The
+  // awaiter copies the shared_ptr: the goroutine may finish, and drop the socket, before
+  // the starter unlocks. A pointer to it keeps this token trivially destructible, which
+  // g++ 12 needs of temporaries inside co_await expressions (docs/guide.md).
+  const std::shared_ptr<std::mutex>* serialize = nullptr;
+  use_go_t operator()(const context& c) const noexcept { return use_go_t{detail::ctx_access::canceler(c), nullptr}; }
 };
 inline constexpr use_go_t use_go{};
+static_assert(std::is_trivially_destructible_v<use_go_t>);
 
 namespace detail {
 
@@ -62,8 +69,10 @@ struct asio_values {
 template <class Init, class ArgsTuple, class... Sig>
 class [[nodiscard]] asio_awaiter {
  public:
-  asio_awaiter(Init init, ArgsTuple args, ctx_node* ctx)
-      : init_(std::move(init)), args_(std::move(args)), ctx_(ctx) {}
+  asio_awaiter(Init init, ArgsTuple args, use_go_t token)
+      : init_(std::move(init)), args_(std::move(args)), ctx_(token.ctx) {
+    if (token.serialize) mu_ = *token.serialize;
+  }
   asio_awaiter(asio_awaiter&&) = default;  // moved only before it is awaited
 
   bool await_ready() const noexcept { return false; }
@@ -104,6 +113,9 @@ class [[nodiscard]] asio_awaiter {
   // (and complete) now.
   static bool start(g*, void* p) noexcept {
     auto* self = static_cast<asio_awaiter*>(p);
+    std::shared_ptr<std::mutex> mu = std::move(self->mu_);  // ours: *self may end before we unlock
+    std::unique_lock<std::mutex> lock;
+    if (mu) lock = std::unique_lock<std::mutex>(*mu);
     std::apply([self](auto&&... a) { std::move(self->init_)(handler{self}, std::move(a)...); }, std::move(self->args_));
     return true;
   }
@@ -147,6 +159,7 @@ class [[nodiscard]] asio_awaiter {
   Init init_;
   ArgsTuple args_;
   ctx_node* ctx_;
+  std::shared_ptr<std::mutex> mu_;
   struct hook_t {
     ctx_hook h;
     asio_awaiter* self = nullptr;
@@ -168,6 +181,6 @@ struct asio::async_result<go::use_go_t, void(Sig...)> {
   static auto initiate(Initiation&& init, go::use_go_t token, InitArgs&&... args) {
     using tuple = std::tuple<std::decay_t<InitArgs>...>;
     return go::detail::asio_awaiter<std::decay_t<Initiation>, tuple, Sig...>(
-        std::forward<Initiation>(init), tuple(std::forward<InitArgs>(args)...), token.ctx);
+        std::forward<Initiation>(init), tuple(std::forward<InitArgs>(args)...), token);
   }
 };

@@ -22,17 +22,32 @@ enum class errc {
   semaphore_misuse,        // acquiring more than the semaphore's size; releasing more than held
   canceled,                // "context canceled": a context's cancel ran
   deadline_exceeded,       // "context deadline exceeded": a context's deadline passed
+  connection_refused,      // "connect: connection refused"
+  connection_reset,        // "connection reset by peer", "broken pipe"
+  closed_connection,       // "use of closed network connection"
+  address_in_use,          // "bind: address already in use"
+  bad_address,             // a malformed or unresolvable address ("missing port in address", ...)
+  eof,                     // "EOF": the peer closed before anything was read (read_full)
+  unexpected_eof,          // "unexpected EOF": the peer closed in the middle (read_full)
+  net_error,               // any other network error; what() has the system's reason
 };
 
 GO_API const std::error_category& go_category() noexcept;
 
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), go_category()}; }
 
-// The exception gocoro throws. code() says which errc; what() says what was wrong.
+// The exception gocoro throws. code() says which errc; what() says what was wrong, in
+// Go's words where Go has them ("send on closed channel", "dial tcp 127.0.0.1:1:
+// connect: connection refused"): the message alone, without the category's text that
+// std::system_error would append.
 class error : public std::system_error {
  public:
-  explicit error(errc e) : std::system_error(make_error_code(e)) {}
-  error(errc e, const std::string& what) : std::system_error(make_error_code(e), what) {}
+  explicit error(errc e) : std::system_error(make_error_code(e)), what_(code().message()) {}
+  error(errc e, const std::string& what) : std::system_error(make_error_code(e), what), what_(what) {}
+  const char* what() const noexcept override { return what_.c_str(); }
+
+ private:
+  std::string what_;
 };
 
 }  // namespace go

@@ -1,0 +1,281 @@
+// go::net over loopback: echo, addresses, refused dials, bad addresses, close while
+// blocked, peer reset, ctx cancellation, 1,000 concurrent connections, and many
+// short-lived connections without a leaked descriptor.
+#include <dirent.h>
+
+#include <atomic>
+#include <cstring>
+#include <go/net.hpp>
+#include <string>
+#include <vector>
+
+#include "support/go_test.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_SUITE_BEGIN("net");
+
+namespace {
+
+std::span<std::byte> bytes(std::string& s) { return std::as_writable_bytes(std::span(s)); }
+
+// An echo server: one goroutine per connection, until the listener is closed.
+go::task<void> echo_server(go::net::listener l) {
+  for (;;) {
+    go::net::conn c;
+    try {
+      c = co_await l.accept();
+    } catch (const go::error& e) {
+      CHECK(e.code() == go::errc::closed_connection);
+      co_return;
+    }
+    auto serve = [c]() -> go::task<void> {
+      std::string buf(4096, '\0');
+      for (;;) {
+        std::size_t n = 0;
+        try {
+          n = co_await c.read(bytes(buf));
+        } catch (const go::error&) {
+          break;  // reset by the client
+        }
+        if (n == 0) break;
+        co_await c.write(std::string_view(buf.data(), n));
+      }
+      c.close();
+    };
+    go::spawn(serve);
+  }
+}
+
+int open_fds() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d)) ++n;
+    closedir(d);
+  }
+  return n;
+}
+
+}  // namespace
+
+GO_TEST_CASE("echo over loopback; addresses; close_write gives the peer end of stream") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  CHECK(l.addr().rfind("127.0.0.1:", 0) == 0);
+  auto server = go::spawn(echo_server, l);
+  auto c = co_await go::net::dial("tcp", l.addr());
+  CHECK(c.remote_addr() == l.addr());
+  CHECK(c.local_addr().rfind("127.0.0.1:", 0) == 0);
+  for (int i = 0; i < 50; ++i) {
+    std::string msg = "message " + std::to_string(i);
+    CHECK(co_await c.write(msg) == msg.size());
+    std::string back(msg.size(), '\0');
+    co_await c.read_full(bytes(back));
+    CHECK(back == msg);
+  }
+  c.close_write();  // the server reads end of stream and closes
+  std::string rest(1, '\0');
+  CHECK(co_await c.read(bytes(rest)) == 0);
+  bool eof = false;
+  try {
+    co_await c.read_full(bytes(rest));
+  } catch (const go::error& e) {
+    eof = e.code() == go::errc::eof;
+  }
+  CHECK(eof);
+  c.close();
+  l.close();
+  co_await server;
+}
+
+GO_TEST_CASE("dial errors: refused, bad address, unknown network") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  std::string addr = l.addr();
+  l.close();
+  std::string what;
+  try {
+    (void)co_await go::net::dial("tcp", addr);
+  } catch (const go::error& e) {
+    CHECK(e.code() == go::errc::connection_refused);
+    what = e.what();
+  }
+  CHECK(what == "dial tcp " + addr + ": connect: connection refused");
+  CHECK_THROWS_AS(co_await go::net::dial("tcp", "127.0.0.1"), go::error);  // missing port
+  try {
+    (void)co_await go::net::dial("tcp", "localhost");
+  } catch (const go::error& e) {
+    CHECK(e.code() == go::errc::bad_address);
+    CHECK(std::string(e.what()) == "dial tcp: address localhost: missing port in address");
+  }
+  CHECK_THROWS_AS(co_await go::net::dial("udp", "127.0.0.1:1"), go::error);
+  CHECK_THROWS_AS(go::net::listen("tcp", "300.1.1.1:0"), go::error);
+  CHECK_THROWS_AS(go::net::listen("tcp4", "[::1]:0"), go::error);
+}
+
+GO_TEST_CASE("listen reports an address in use; names resolve without blocking a P") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  try {
+    (void)go::net::listen("tcp", l.addr());
+    CHECK(false);
+  } catch (const go::error& e) {
+    CHECK(e.code() == go::errc::address_in_use);
+  }
+  auto server = go::spawn(echo_server, l);
+  auto port = l.addr().substr(l.addr().rfind(':'));
+  auto c = co_await go::net::dial("tcp", "localhost" + port);  // resolved on Asio's resolver thread
+  co_await c.write(std::string_view("x"));
+  std::string b(1, '\0');
+  co_await c.read_full(bytes(b));
+  CHECK(b == "x");
+  c.close();
+  l.close();
+  co_await server;
+}
+
+GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto accepted = go::make_chan<go::net::conn>(1);
+  auto acceptor = [l, accepted]() -> go::task<void> {
+    auto c = co_await l.accept();
+    co_await accepted.send(c);
+  };
+  go::spawn(acceptor);
+  auto c = co_await go::net::dial("tcp", l.addr());
+  auto peer = *(co_await accepted.recv());
+
+  auto reader = [c]() -> go::task<int> {
+    std::string buf(16, '\0');
+    try {
+      (void)co_await c.read(bytes(buf));
+    } catch (const go::error& e) {
+      co_return e.code() == go::errc::closed_connection ? 1 : 2;
+    }
+    co_return 0;
+  };
+  auto r = go::spawn(reader);
+  co_await go::sleep(1ms);  // lets it block (either order gives the same error)
+  c.close();
+  CHECK(co_await r == 1);
+  CHECK_THROWS_AS(co_await c.write(std::string_view("late")), go::error);
+
+  auto blocked_accept = [l]() -> go::task<int> {
+    try {
+      (void)co_await l.accept();
+    } catch (const go::error& e) {
+      co_return e.code() == go::errc::closed_connection ? 1 : 2;
+    }
+    co_return 0;
+  };
+  auto a = go::spawn(blocked_accept);
+  co_await go::sleep(1ms);
+  l.close();
+  CHECK(co_await a == 1);
+  peer.close();
+}
+
+GO_TEST_CASE("a peer that closes with unread data resets the connection") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto accepted = go::make_chan<go::net::conn>(1);
+  auto acceptor = [l, accepted]() -> go::task<void> {
+    auto c = co_await l.accept();
+    co_await accepted.send(c);
+  };
+  go::spawn(acceptor);
+  auto c = co_await go::net::dial("tcp", l.addr());
+  auto peer = *(co_await accepted.recv());
+  co_await c.write(std::string_view("unread"));
+  co_await go::sleep(1ms);  // the bytes reach the peer's receive buffer
+  peer.close();             // closing with unread data sends RST
+  std::string buf(8, '\0');
+  std::error_code got;
+  try {
+    for (int i = 0; i < 100; ++i) co_await c.write(std::string_view("more"));  // until the RST is seen
+    (void)co_await c.read(bytes(buf));
+  } catch (const go::error& e) {
+    got = e.code();
+  }
+  CHECK(got == go::errc::connection_reset);
+  c.close();
+  l.close();
+}
+
+GO_TEST_CASE("a ctx cancels a blocked read and a dial") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto server = go::spawn(echo_server, l);
+  auto c = co_await go::net::dial("tcp", l.addr());
+  auto [ctx, cancel] = go::with_cancel(go::background());
+  auto canceler = [cancel = cancel]() -> go::task<void> {
+    co_await go::sleep(1ms);
+    cancel();
+  };
+  go::spawn(canceler);
+  std::string buf(8, '\0');
+  bool canceled = false;
+  try {
+    (void)co_await c.read(bytes(buf), ctx);
+  } catch (const go::error& e) {
+    canceled = e.code() == go::errc::canceled;
+  }
+  CHECK(canceled);
+  // The conn still works after a canceled read.
+  co_await c.write(std::string_view("ok"));
+  std::string two(2, '\0');
+  co_await c.read_full(bytes(two));
+  CHECK(two == "ok");
+  CHECK_THROWS_AS(co_await go::net::dial(ctx, "tcp", l.addr()), go::error);
+  c.close();
+  l.close();
+  co_await server;
+}
+
+GO_TEST_CASE("1,000 concurrent connections") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto server = go::spawn(echo_server, l);
+  constexpr int n = 1000;
+  go::wait_group wg;
+  std::atomic<int> ok{0};
+  std::vector<go::net::conn> open;  // all open at once before any closes
+  auto all_open = go::make_chan<go::net::conn>(n);
+  for (int i = 0; i < n; ++i) {
+    wg.go([&, i]() -> go::task<void> {
+      auto c = co_await go::net::dial("tcp", l.addr());
+      std::string msg = "client " + std::to_string(i);
+      co_await c.write(msg);
+      std::string back(msg.size(), '\0');
+      co_await c.read_full(bytes(back));
+      if (back == msg) ++ok;
+      co_await all_open.send(c);
+    });
+  }
+  co_await wg.wait();
+  CHECK(ok == n);
+  for (int i = 0; i < n; ++i) (*(co_await all_open.recv())).close();
+  l.close();
+  co_await server;
+}
+
+GO_TEST_CASE("many short-lived connections leak no descriptors") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto server = go::spawn(echo_server, l);
+  auto once = [&]() -> go::task<void> {
+    auto c = co_await go::net::dial("tcp", l.addr());
+    co_await c.write(std::string_view("hi"));
+    std::string b(2, '\0');
+    co_await c.read_full(bytes(b));
+    c.close();
+  };
+  co_await once();
+  co_await go::sleep(2ms);  // the server side of that connection closes too
+  const int before = open_fds();
+  for (int i = 0; i < 2000; ++i) co_await once();
+  // The server closes its side when it reads end of stream: wait for that to settle.
+  int after = open_fds();
+  for (int i = 0; i < 1000 && after > before; ++i) {
+    co_await go::sleep(1ms);
+    after = open_fds();
+  }
+  CHECK(after <= before);
+  l.close();
+  co_await server;
+}
+
+TEST_SUITE_END();
