@@ -62,29 +62,26 @@ void idle::begin_park(unsigned worker, bool searching) noexcept {
   std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in notify_one(); S2 follows
 }
 
-void idle::finish_park(unsigned worker) noexcept {
+// Leave the sleeper list ourselves, coming back as a searcher; false if a producer took
+// us off it already (it did the accounting and unparks us).
+bool idle::leave_sleepers(unsigned worker) noexcept {
   lock_.lock();
-  if (asleep_[worker]) {
+  const bool listed = asleep_[worker];
+  if (listed) {
     sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), worker));
     asleep_[worker] = false;
     state_->fetch_add(one_unparked + one_searching, memory_order_relaxed);  // ordered by lock_
   }
   lock_.unlock();
+  return listed;
 }
 
+void idle::finish_park(unsigned worker) noexcept { (void)leave_sleepers(worker); }
+
 void idle::cancel_park(unsigned worker) noexcept {
-  lock_.lock();
-  if (asleep_[worker]) {
-    sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), worker));
-    asleep_[worker] = false;
-    state_->fetch_add(one_unparked + one_searching, memory_order_relaxed);  // ordered by lock_
-    lock_.unlock();
-    return;
-  }
-  lock_.unlock();
   // A producer picked us between begin_park and now, and has unparked (or will unpark)
   // us with the accounting done. Wait for its unpark so it is not left pending.
-  (*parkers_[worker])->park();
+  if (!leave_sleepers(worker)) (*parkers_[worker])->park();
 }
 
 }  // namespace go::detail

@@ -127,6 +127,8 @@ class idle {
   std::uint64_t unparks() const noexcept { return unparks_.load(memory_order_relaxed); }
 
  private:
+  bool leave_sleepers(unsigned worker) noexcept;
+
   static constexpr std::uint32_t one_unparked = 1u << 16;
   static constexpr std::uint32_t one_searching = 1u;
 

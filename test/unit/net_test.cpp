@@ -7,6 +7,7 @@
 #include <cstring>
 #include <go/net.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/go_test.hpp"
@@ -45,6 +46,19 @@ go::task<void> echo_server(go::net::listener l) {
     };
     go::spawn(serve);
   }
+}
+
+// A connection to l and the server's end of it.
+go::task<std::pair<go::net::conn, go::net::conn>> connected_pair(go::net::listener l) {
+  auto accepted = go::make_chan<go::net::conn>(1);
+  auto acceptor = [l, accepted]() -> go::task<void> {
+    auto c = co_await l.accept();
+    co_await accepted.send(c);
+  };
+  go::spawn(acceptor);
+  auto c = co_await go::net::dial("tcp", l.addr());
+  auto peer = *(co_await accepted.recv());
+  co_return std::pair{c, peer};
 }
 
 int open_fds() {
@@ -133,14 +147,8 @@ GO_TEST_CASE("listen reports an address in use; names resolve without blocking a
 
 GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
   auto l = go::net::listen("tcp", "127.0.0.1:0");
-  auto accepted = go::make_chan<go::net::conn>(1);
-  auto acceptor = [l, accepted]() -> go::task<void> {
-    auto c = co_await l.accept();
-    co_await accepted.send(c);
-  };
-  go::spawn(acceptor);
-  auto c = co_await go::net::dial("tcp", l.addr());
-  auto peer = *(co_await accepted.recv());
+  auto conns = co_await connected_pair(l);
+  go::net::conn c = conns.first, peer = conns.second;  // (clang 14 cannot capture bindings)
 
   auto reader = [c]() -> go::task<int> {
     std::string buf(16, '\0');
@@ -174,14 +182,8 @@ GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
 
 GO_TEST_CASE("a peer that closes with unread data resets the connection") {
   auto l = go::net::listen("tcp", "127.0.0.1:0");
-  auto accepted = go::make_chan<go::net::conn>(1);
-  auto acceptor = [l, accepted]() -> go::task<void> {
-    auto c = co_await l.accept();
-    co_await accepted.send(c);
-  };
-  go::spawn(acceptor);
-  auto c = co_await go::net::dial("tcp", l.addr());
-  auto peer = *(co_await accepted.recv());
+  auto conns = co_await connected_pair(l);
+  go::net::conn c = conns.first, peer = conns.second;  // (clang 14 cannot capture bindings)
   co_await c.write(std::string_view("unread"));
   co_await go::sleep(1ms);  // the bytes reach the peer's receive buffer
   peer.close();             // closing with unread data sends RST
