@@ -32,6 +32,7 @@ class category final : public std::error_category {
       case errc::bad_address: return "bad address";
       case errc::eof: return "EOF";
       case errc::unexpected_eof: return "unexpected EOF";
+      case errc::timeout: return "i/o timeout";
       case errc::net_error: return "network error";
     }
     return "unknown go error";

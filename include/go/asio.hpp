@@ -15,7 +15,7 @@
 #include <asio/io_context.hpp>
 #include <coroutine>
 #include <memory>
-#include <mutex>
+#include <atomic>
 #include <optional>
 #include <system_error>
 #include <tuple>
@@ -42,23 +42,30 @@ GO_API asio::io_context& io_context();
 // with ctx's error.
 struct use_go_t {
   detail::ctx_node* ctx = nullptr;
-  // Held while the operation is started (go::net serializes each socket's calls). The
-  // awaiter copies the shared_ptr: the goroutine may finish, and drop the socket, before
-  // the starter unlocks. A pointer to it keeps this token trivially destructible, which
-  // g++ 12 needs of temporaries inside co_await expressions (docs/guide.md).
-  const std::shared_ptr<std::mutex>* serialize = nullptr;
-  use_go_t operator()(const context& c) const noexcept { return use_go_t{detail::ctx_access::canceler(c), nullptr}; }
+  use_go_t operator()(const context& c) const noexcept { return use_go_t{detail::ctx_access::canceler(c)}; }
 };
 inline constexpr use_go_t use_go{};
 static_assert(std::is_trivially_destructible_v<use_go_t>);
 
 namespace detail {
 
-// Post "emit a cancellation" to the io_context: an operation's cancellation slot may
-// only be used where its operation runs, the poller thread. The post owns a reference:
-// it may run after the operation completed and its goroutine moved on (then the emit
-// finds no handler and does nothing).
-GO_API void post_cancel(asio::io_context& ioc, std::shared_ptr<asio::cancellation_signal> sig) noexcept;
+// The cancellation of one use_go(ctx) operation, shared by its awaiter, its starter and
+// the posted emit (each may outlive the others).
+//
+// The ctx's hook and the starter race: the hook may run before the operation is
+// started, when an emit would find no slot handler and be lost. So each side sets its
+// flag and then reads the other's (seq_cst, a Dekker handshake): at least one of them
+// sees both set and posts the emit; both may, and a second emit finds nothing to do.
+// The emit runs on the poller thread, where the operation runs, as Asio requires; the
+// completion handler, also there, clears the slot first, so a late emit never reaches
+// an operation (or a socket) that is gone.
+struct asio_cancel {
+  asio::cancellation_signal signal;
+  asio::io_context* ioc = nullptr;
+  std::atomic<bool> started{false};
+  std::atomic<bool> requested{false};
+};
+GO_API void post_cancel(std::shared_ptr<asio_cancel> c) noexcept;
 GO_API asio::io_context& current_io_context();
 
 template <class... Sig>
@@ -70,17 +77,15 @@ template <class Init, class ArgsTuple, class... Sig>
 class [[nodiscard]] asio_awaiter {
  public:
   asio_awaiter(Init init, ArgsTuple args, use_go_t token)
-      : init_(std::move(init)), args_(std::move(args)), ctx_(token.ctx) {
-    if (token.serialize) mu_ = *token.serialize;
-  }
+      : init_(std::move(init)), args_(std::move(args)), ctx_(token.ctx) {}
   asio_awaiter(asio_awaiter&&) = default;  // moved only before it is awaited
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
     gp_ = current_g_or_throw("co_await with go::use_go");
     if (ctx_) {
-      ioc_ = &current_io_context();
-      signal_ = std::make_shared<asio::cancellation_signal>();
+      cancel_ = std::make_shared<asio_cancel>();
+      cancel_->ioc = &current_io_context();
       hook_.self = this;
       hook_.h.fn = &on_cancel;
       if (!ctx_add_hook(ctx_, &hook_.h)) throw_ctx_err(ctx_);
@@ -100,11 +105,13 @@ class [[nodiscard]] asio_awaiter {
     asio_awaiter* self;
     using cancellation_slot_type = asio::cancellation_slot;
     cancellation_slot_type get_cancellation_slot() const noexcept {
-      return self->signal_ ? self->signal_->slot() : cancellation_slot_type();
+      return self->cancel_ ? self->cancel_->signal.slot() : cancellation_slot_type();
     }
     template <class... A>
     void operator()(A&&... a) {
+      if (self->cancel_) self->cancel_->signal.slot().clear();
       self->result_.emplace(std::forward<A>(a)...);
+      io_wait_end(self->gp_);
       ready(self->gp_);  // last touch: the goroutine may run (and end) at once
     }
   };
@@ -113,18 +120,22 @@ class [[nodiscard]] asio_awaiter {
   // (and complete) now.
   static bool start(g*, void* p) noexcept {
     auto* self = static_cast<asio_awaiter*>(p);
-    std::shared_ptr<std::mutex> mu = std::move(self->mu_);  // ours: *self may end before we unlock
-    std::unique_lock<std::mutex> lock;
-    if (mu) lock = std::unique_lock<std::mutex>(*mu);
+    std::shared_ptr<asio_cancel> c = self->cancel_;  // ours: *self may end once the operation starts
+    io_wait_begin(self->gp_);
     std::apply([self](auto&&... a) { std::move(self->init_)(handler{self}, std::move(a)...); }, std::move(self->args_));
+    if (c) {
+      c->started.store(true);
+      if (c->requested.load()) post_cancel(std::move(c));
+    }
     return true;
   }
   // Runs under the context's lock when it is canceled (at most once, and never after
   // unhook() returned).
   static void on_cancel(ctx_hook* h) noexcept {
     asio_awaiter* self = reinterpret_cast<hook_t*>(h)->self;  // h is the first member
-    self->canceled_ = true;  // read after the completion, which the posted emit precedes
-    post_cancel(*self->ioc_, self->signal_);
+    self->canceled_ = true;  // read after unhook(), which waits for this hook
+    self->cancel_->requested.store(true);
+    if (self->cancel_->started.load()) post_cancel(self->cancel_);
   }
   void unhook() noexcept {
     if (hooked_) ctx_remove_hook(ctx_, &hook_.h);
@@ -159,15 +170,13 @@ class [[nodiscard]] asio_awaiter {
   Init init_;
   ArgsTuple args_;
   ctx_node* ctx_;
-  std::shared_ptr<std::mutex> mu_;
   struct hook_t {
     ctx_hook h;
     asio_awaiter* self = nullptr;
   } hook_;
   bool hooked_ = false;
-  bool canceled_ = false;  // written by the hook before it posts the cancellation
-  asio::io_context* ioc_ = nullptr;
-  std::shared_ptr<asio::cancellation_signal> signal_;  // with a ctx only
+  bool canceled_ = false;
+  std::shared_ptr<asio_cancel> cancel_;  // with a ctx only
   g* gp_ = nullptr;
   std::optional<typename asio_values<Sig...>::tuple> result_;
 };

@@ -29,6 +29,7 @@ enum class errc {
   bad_address,             // a malformed or unresolvable address ("missing port in address", ...)
   eof,                     // "EOF": the peer closed before anything was read (read_full)
   unexpected_eof,          // "unexpected EOF": the peer closed in the middle (read_full)
+  timeout,                 // "i/o timeout": a conn's deadline passed (Go's os.ErrDeadlineExceeded)
   net_error,               // any other network error; what() has the system's reason
 };
 

@@ -2,6 +2,7 @@
 // No Asio types here: go/asio.hpp is the adapter for using Asio directly.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -16,7 +17,18 @@ namespace go::net {
 namespace detail {
 struct netfd;
 struct listenfd;
+struct udpfd;
 }  // namespace detail
+
+// The clock of deadlines (go::clock). A default-constructed time_point{} is Go's zero
+// time.Time: no deadline.
+using time_point = std::chrono::steady_clock::time_point;
+
+// A datagram's size and sender (packet_conn::read_from).
+struct datagram {
+  std::size_t n = 0;
+  std::string from;  // "127.0.0.1:40000", "[::1]:40000"
+};
 
 // <!-- outline:conn -->
 // go::net::conn: a TCP connection (Go's net.Conn), a shared handle.
@@ -29,6 +41,11 @@ struct listenfd;
 //   (Go's CloseWrite): the peer reads end of stream, and we can still read.
 // Errors are go::error with Go's wording: "read tcp 127.0.0.1:5000->127.0.0.1:40000:
 //   connection reset by peer".
+// Deadlines (Go's SetDeadline / SetReadDeadline / SetWriteDeadline): once the read
+//   (write) deadline has passed, a blocked read (write) and every later one fail with
+//   go::error(timeout), "i/o timeout", even if data is ready; setting a later deadline,
+//   or time_point{} for none, makes them work again. A deadline is a point in time, not
+//   a per-call timeout: servers set it again before each request.
 // Shutdown: a goroutine blocked on a conn is destroyed by runtime::stop; a conn must not
 //   outlive its runtime.
 // Thread safety: one reader and one writer may work concurrently, and close() may be
@@ -48,6 +65,9 @@ class conn {
 
   GO_API void close() const;
   GO_API void close_write() const;
+  GO_API void set_deadline(time_point t) const;  // both directions
+  GO_API void set_read_deadline(time_point t) const;
+  GO_API void set_write_deadline(time_point t) const;
   [[nodiscard]] GO_API std::string local_addr() const;
   [[nodiscard]] GO_API std::string remote_addr() const;
   bool valid() const noexcept { return fd_ != nullptr; }
@@ -84,5 +104,41 @@ class listener {
 // Throws go::error: connection_refused, bad_address, canceled / deadline_exceeded.
 [[nodiscard]] GO_API task<conn> dial(std::string_view network, std::string_view address);
 [[nodiscard]] GO_API task<conn> dial(context ctx, std::string_view network, std::string_view address);
+// Go's net.DialTimeout: as dial, giving up after `timeout` with go::error(timeout),
+// "dial tcp 10.0.0.1:80: i/o timeout".
+[[nodiscard]] GO_API task<conn> dial_timeout(std::string_view network, std::string_view address,
+                                             std::chrono::nanoseconds timeout);
+
+// <!-- outline:packet_conn -->
+// go::net::packet_conn: a UDP socket (Go's net.PacketConn), a shared handle.
+// read_from(buf) waits for one datagram: its size (what did not fit in buf is dropped,
+//   as in Go) and its sender. write_to(buf, "host:port") sends one datagram; the host is
+//   an IP literal or "localhost" (a datagram is never worth a name lookup in the send
+//   path; resolve names once, with dial, or outside). Deadlines, close and ctx work as
+//   they do for a conn.
+// <!-- /outline -->
+class packet_conn {
+ public:
+  packet_conn() noexcept = default;
+  [[nodiscard]] GO_API task<datagram> read_from(std::span<std::byte> buf) const;
+  [[nodiscard]] GO_API task<datagram> read_from(std::span<std::byte> buf, context ctx) const;
+  [[nodiscard]] GO_API task<std::size_t> write_to(std::span<const std::byte> buf, std::string_view addr) const;
+  [[nodiscard]] GO_API task<std::size_t> write_to(std::span<const std::byte> buf, std::string_view addr,
+                                                  context ctx) const;
+  GO_API void close() const;
+  GO_API void set_deadline(time_point t) const;
+  GO_API void set_read_deadline(time_point t) const;
+  GO_API void set_write_deadline(time_point t) const;
+  [[nodiscard]] GO_API std::string local_addr() const;
+  bool valid() const noexcept { return fd_ != nullptr; }
+
+ private:
+  friend struct access;
+  std::shared_ptr<detail::udpfd> fd_;
+};
+
+// Go's net.ListenPacket("udp", "host:port"): "udp", "udp4" or "udp6"; addresses as for
+// listen. Throws go::error: bad_address, address_in_use.
+[[nodiscard]] GO_API packet_conn listen_packet(std::string_view network, std::string_view address);
 
 }  // namespace go::net

@@ -12,9 +12,10 @@ namespace detail {
 
 asio::io_context& current_io_context() { return current_sched_or_throw("go::io_context")->poller().context(); }
 
-void post_cancel(asio::io_context& ioc, std::shared_ptr<asio::cancellation_signal> sig) noexcept {
+void post_cancel(std::shared_ptr<asio_cancel> c) noexcept {
   try {
-    asio::post(ioc, [sig = std::move(sig)] { sig->emit(asio::cancellation_type::all); });
+    asio::io_context& ioc = *c->ioc;
+    asio::post(ioc, [c = std::move(c)] { c->signal.emit(asio::cancellation_type::all); });
   } catch (...) {
     // Out of memory: the operation is not canceled; it completes in its own time.
   }

@@ -32,11 +32,29 @@ void idle::notify_one() noexcept {
   state_->fetch_add(one_unparked + one_searching, memory_order_relaxed);  // ordered by lock_ and the unpark
   lock_.unlock();
   unparks_.fetch_add(1, memory_order_relaxed);  // a statistic
-  (*parkers_[w])->unpark();
+  unpark(w);
 }
 
 void idle::notify_all() noexcept {
-  for (auto& p : parkers_) (*p)->unpark();
+  for (unsigned w = 0; w < workers_; ++w) unpark(w);
+}
+
+void idle::unpark(unsigned worker) noexcept {
+  (*parkers_[worker])->unpark();
+  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in begin_poll
+  if (poller_.load(memory_order_relaxed) == static_cast<int>(worker))
+    if (auto fn = break_fn_.load(memory_order_acquire)) fn(break_arg_);
+}
+
+bool idle::begin_poll(unsigned worker) noexcept {
+  poller_.store(static_cast<int>(worker), memory_order_relaxed);
+  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in unpark
+  return !(*parkers_[worker])->pending();
+}
+
+void idle::end_poll(unsigned worker) noexcept {
+  poller_.store(-1, memory_order_relaxed);
+  (*parkers_[worker])->clear();
 }
 
 bool idle::begin_search() noexcept {

@@ -78,6 +78,7 @@ class parker {
   }
   // Consume a pending unpark, if any, without sleeping.
   void clear() noexcept { notified_.exchange(0, memory_order_acquire); }
+  bool pending() const noexcept { return notified_.load(memory_order_relaxed) != 0; }
 
  private:
   void futex_wait(const timespec* timeout) noexcept {
@@ -114,13 +115,26 @@ class idle {
   // Sleep until notify_one (or notify_all, or wake()) picks us, or until deadline. Then
   // call finish_park.
   void park(unsigned worker, std::int64_t deadline) noexcept { (void)(*parkers_[worker])->park(deadline); }
+  // Sleep in the poller instead (netpoll.hpp): begin_poll announces it, so that an
+  // unpark of this worker also interrupts the poller, and returns false if an unpark
+  // came first (then do not block). end_poll consumes the unpark, if any. Dekker again:
+  // begin_poll stores poller_, fences, reads the parker's flag; unpark sets the flag,
+  // fences, reads poller_.
+  bool begin_poll(unsigned worker) noexcept;
+  void end_poll(unsigned worker) noexcept;
+  int poller() const noexcept { return poller_.load(memory_order_relaxed); }
+  // How to interrupt the poller (set once, before anyone polls).
+  void set_breaker(void (*fn)(void*) noexcept, void* arg) noexcept {
+    break_arg_ = arg;
+    break_fn_.store(fn, memory_order_release);
+  }
   // After park: if nobody took us off the sleeper list (a timeout, wake(), shutdown),
   // leave it ourselves. Either way we come back as a searcher.
   void finish_park(unsigned worker) noexcept;
   // Wake one particular sleeper without taking it off the list (a timer became due
   // earlier than it planned to wake): it calls finish_park itself. A wake that arrives
   // after it woke anyway makes its next park return at once, which is harmless.
-  void wake(unsigned worker) noexcept { (*parkers_[worker])->unpark(); }
+  void wake(unsigned worker) noexcept { unpark(worker); }
 
   unsigned searching() const noexcept { return state_->load(memory_order_relaxed) & 0xffff; }
   unsigned unparked() const noexcept { return state_->load(memory_order_relaxed) >> 16; }
@@ -128,6 +142,7 @@ class idle {
 
  private:
   bool leave_sleepers(unsigned worker) noexcept;
+  void unpark(unsigned worker) noexcept;
 
   static constexpr std::uint32_t one_unparked = 1u << 16;
   static constexpr std::uint32_t one_searching = 1u;
@@ -139,6 +154,9 @@ class idle {
   std::vector<bool> asleep_;        // protected by lock_: asleep_[w] iff w is in sleepers_
   std::vector<std::unique_ptr<cache_padded<parker>>> parkers_;
   atomic<std::uint64_t> unparks_{0};
+  atomic<int> poller_{-1};  // the worker sleeping in the poller, if any
+  atomic<void (*)(void*) noexcept> break_fn_{nullptr};
+  void* break_arg_ = nullptr;  // published by break_fn_
 };
 
 }  // namespace go::detail

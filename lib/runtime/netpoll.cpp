@@ -1,11 +1,15 @@
-// The poller thread; see netpoll.hpp.
+// The runtime's io_context and how it is polled; see netpoll.hpp.
 #include "runtime/netpoll.hpp"
 
-#include <pthread.h>
 #include <sys/resource.h>
 
+#include <asio/post.hpp>
+#include <chrono>
 #include <cstdio>
 #include <exception>
+
+#include "go/detail/timer.hpp"
+#include "runtime/sched.hpp"
 
 namespace go::detail {
 
@@ -24,32 +28,88 @@ void raise_fd_limit() noexcept {
   }();
   (void)done;
 }
+
+// Handlers only store results and ready goroutines; an exception out of the io_context
+// is an Asio internal failure. Report it and go on, as Go's netpoll would.
+template <class F>
+std::size_t guarded(F&& f) noexcept {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "go: netpoll: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "go: netpoll: unknown exception\n");
+  }
+  return 1;  // something ran
+}
 }  // namespace
 
-netpoll::netpoll(const std::string& thread_name) : work_(asio::make_work_guard(ioc_)) {
-  raise_fd_limit();
-  thread_ = std::thread([this, name = thread_name.substr(0, 15)] {
-    pthread_setname_np(pthread_self(), name.c_str());
-    for (;;) {
-      try {
-        ioc_.run();
-        return;
-      } catch (const std::exception& e) {
-        // Handlers only store results and ready goroutines; an exception here is an
-        // Asio internal failure. Report it and keep polling, as Go's netpoll would.
-        std::fprintf(stderr, "go: netpoll: %s\n", e.what());
-      }
-    }
-  });
+netpoll::netpoll() : work_(asio::make_work_guard(ioc_)) { raise_fd_limit(); }
+
+std::size_t netpoll::poll() noexcept {
+  if (!try_lock()) return 0;
+  last_poll_.store(nanotime(), memory_order_relaxed);
+  std::size_t n = guarded([&] { return ioc_.poll(); });
+  unlock();
+  return n;
 }
 
-netpoll::~netpoll() { stop(); }
+std::size_t netpoll::wait(std::int64_t deadline) noexcept {
+  std::size_t n = guarded([&]() -> std::size_t {
+    if (deadline == never) return ioc_.run_one();
+    std::int64_t left = deadline - nanotime();
+    if (left <= 0) return 0;
+    return ioc_.run_one_for(std::chrono::nanoseconds(left));
+  });
+  last_poll_.store(nanotime(), memory_order_relaxed);
+  if (n > 0) n += guarded([&] { return ioc_.poll(); });
+  return n;
+}
 
-void netpoll::stop() noexcept {
-  if (!thread_.joinable()) return;
-  work_.reset();
-  ioc_.stop();
-  thread_.join();
+void netpoll::interrupt() noexcept {
+  try {
+    asio::post(ioc_, [] {});
+  } catch (...) {
+    // Out of memory: the poller wakes at its deadline or with the next completion.
+  }
+}
+
+// -- the scheduler's side --
+
+netpoll* sched::net() const noexcept { return net_ptr_.load(memory_order_acquire); }
+
+netpoll& sched::poller() {
+  if (netpoll* np = net()) return *np;
+  std::lock_guard lock(net_mu_);
+  if (!net_) {
+    if (stopping()) throw error(errc::runtime_stopped, "go: I/O on a runtime that is stopping or stopped");
+    net_ = std::make_unique<netpoll>();
+    idlers.set_breaker([](void* np) noexcept { static_cast<netpoll*>(np)->interrupt(); }, net_.get());
+    net_ptr_.store(net_.get(), memory_order_release);
+  }
+  return *net_;
+}
+
+// A goroutine is about to wait for I/O. If a worker sleeps as the timed sleeper without
+// polling (it looked before there was I/O to wait for), wake it: it sleeps again, this
+// time in the poller. The seq_cst increment and load pair with the timed sleeper's
+// seq_cst CAS of timed_sleeper_ and its load of the waiter count (park_worker): either
+// it sees this waiter, or we see it.
+void sched::io_wait_begin() noexcept {
+  netpoll* np = net();
+  np->wait_begin();
+  int sleeper = timed_sleeper_.load(memory_order_seq_cst);
+  if (sleeper >= 0 && idlers.poller() != sleeper) idlers.wake(static_cast<unsigned>(sleeper));
+}
+
+void io_wait_begin(g* gp) noexcept { gp->owner->io_wait_begin(); }
+void io_wait_end(g* gp) noexcept { gp->owner->net()->wait_end(); }
+
+// A worker out of work: run the I/O completions that are ready; the goroutines they
+// ready land on pp. Cheap when nobody waits for I/O or someone else is polling.
+bool sched::poll_io() noexcept {
+  netpoll* np = net();
+  return np && np->has_waiters() && np->poll() > 0;
 }
 
 }  // namespace go::detail

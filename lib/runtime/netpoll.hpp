@@ -1,40 +1,73 @@
-// netpoll: the runtime's asio::io_context and the thread that runs it (Go's netpoll,
-// with Asio standing in for epoll).
+// netpoll: the runtime's asio::io_context, driven by the workers the way Go's scheduler
+// drives netpoll (findRunnable, netpoll(0), netpoll(delay)).
 //
-// A goroutine that waits for I/O parks; the operation's completion handler runs on the
-// poller thread and only readies the goroutine (onto the global queue), so user code
-// never runs on the poller. The io_context and its thread start on first use: a
-// runtime without I/O pays nothing.
+// A goroutine that waits for I/O parks; the operation's completion handler only readies
+// it. Handlers run wherever the io_context is polled:
+//   - a worker out of local and global work polls without blocking before it steals
+//     (and again every few microseconds while it spins): the readied goroutines land
+//     on its own P and it runs them itself, with no thread hop;
+//   - the timed sleeper (sched::park_worker), when goroutines wait for I/O, sleeps in the
+//     poller instead of on its futex, bounded by the earliest timer; a wakeup
+//     (idle::unpark) interrupts it by posting an empty handler;
+//   - sysmon polls when nobody has for 10 ms (every worker busy in long goroutines).
+// At most one thread drives the io_context at a time (busy_): Asio's scheduler lets a
+// second thread take the reactor from the first and leaves the first on a condition
+// variable that nothing signals, so a worker that finds the poller busy skips the poll.
+// Poll results are never lost by skipping: the busy thread runs them.
 //
-// Shutdown order (sched::stop): workers have exited, so nothing starts new operations;
-// then stop() ends the poller thread, so no handler can ready a goroutine that the
-// sweep is about to destroy; then the sweep destroys goroutines (their I/O objects
-// cancel their operations into the stopped io_context, whose handlers never run); the
-// io_context is destroyed last, with the sched, freeing those handlers uninvoked.
+// The io_context is created on first use, so a runtime without I/O pays nothing. A work
+// guard keeps it from stopping when it runs out of work.
+//
+// Shutdown order (sched::stop): workers and sysmon have exited, so nothing polls; the
+// sweep destroys goroutines (their I/O objects cancel their operations into the
+// io_context, whose handlers never run); the io_context is destroyed last, with the
+// sched, freeing those handlers uninvoked.
 #pragma once
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
-#include <optional>
-#include <string>
-#include <thread>
+#include <cstdint>
+
+#include "go/detail/atomic.hpp"
 
 namespace go::detail {
 
 class netpoll {
  public:
-  explicit netpoll(const std::string& thread_name);
-  ~netpoll();
+  netpoll();
   netpoll(const netpoll&) = delete;
   netpoll& operator=(const netpoll&) = delete;
 
   asio::io_context& context() noexcept { return ioc_; }
-  void stop() noexcept;  // idempotent
+
+  // Goroutines waiting for an I/O completion (Go's netpollWaiters): nobody polls while
+  // it is 0. seq_cst: begin pairs with the timed sleeper's look (sched::io_wait_begin).
+  void wait_begin() noexcept { waiters_.fetch_add(1, memory_order_seq_cst); }
+  void wait_end() noexcept { waiters_.fetch_sub(1, memory_order_relaxed); }
+  bool has_waiters() const noexcept { return waiters_.load(memory_order_seq_cst) > 0; }
+
+  // The right to drive the io_context (see the top of the file).
+  bool try_lock() noexcept { return !busy_.load(memory_order_relaxed) && !busy_.exchange(true, memory_order_acquire); }
+  void unlock() noexcept { busy_.store(false, memory_order_release); }
+
+  // Run the handlers that are ready, without blocking, if nobody else is polling.
+  // Returns how many ran.
+  std::size_t poll() noexcept;
+  // Holding the lock: block until a handler runs, interrupt(), or deadline (never: no
+  // limit), then run whatever else is ready.
+  std::size_t wait(std::int64_t deadline) noexcept;
+  // Wake a thread blocked in wait().
+  void interrupt() noexcept;
+
+  // When the io_context was last polled (nanotime), for sysmon.
+  std::int64_t last_poll() const noexcept { return last_poll_.load(memory_order_relaxed); }
 
  private:
-  asio::io_context ioc_{1};  // one thread runs it
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::thread thread_;
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  atomic<bool> busy_{false};
+  atomic<std::int64_t> waiters_{0};
+  atomic<std::int64_t> last_poll_{0};
 };
 
 }  // namespace go::detail

@@ -4,7 +4,9 @@
 // Where a worker looks for work, in order:
 //   1. every 61st tick, the global queue first (fairness for outside spawns/overflow);
 //   2. runnext, then the local queue;
-//   3. the global queue, taking a fair share into the local queue;
+//   3. the global queue, taking a fair share into the local queue; then the poller,
+//      without blocking, if goroutines wait for I/O (Go's netpoll(0)): the goroutines
+//      it readies land here;
 //   4. as a searcher (at most half the workers), the other Ps, in a random order: a
 //      backlog is stolen at once (half of it); a short queue or runnext only from a P
 //      stuck in one g for 3 us (steal());
@@ -12,7 +14,8 @@
 //      (spin_for_work());
 //   6. nothing: go to sleep through the idle protocol (idle.hpp), which re-checks
 //      everything after announcing the sleep so that no wakeup is lost; one sleeper
-//      wakes for the earliest timer (park_worker).
+//      wakes for the earliest timer, and sleeps in the poller while goroutines wait
+//      for I/O (park_worker, netpoll.hpp).
 // Timers: a worker fires its own P's due timers each time it schedules (0), and a
 // searcher fires every P's (Go's checkTimers in findRunnable and stealWork).
 //
@@ -39,6 +42,7 @@
 #include <string>
 
 #include "go/detail/assert.hpp"
+#include "runtime/netpoll.hpp"
 #include "runtime/sched.hpp"
 
 namespace go::detail {
@@ -207,6 +211,8 @@ g* sched::spin_for_work(p& pp) noexcept {
     }
     if (stopping()) return nullptr;
     if (i % 4 == 0) {
+      if (poll_io())
+        if (g* gp = take_runnext(pp.runnext)) return gp;
       auto now = std::chrono::steady_clock::now();
       if (now - start >= search_spin) return nullptr;
       if (now >= next_look) {
@@ -247,6 +253,10 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
     }
   }
   if (!gp) gp = take_global(pp);  // (3)
+  if (!gp && poll_io()) {
+    gp = take_runnext(pp.runnext);
+    if (!gp) gp = pp.q.pop();
+  }
   if (!gp) {                      // (4)
     if (!searching) searching = idlers.begin_search();
     if (searching) {
@@ -270,31 +280,44 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
 }
 
 // (5) S1 then S2 of the idle protocol (idle.hpp), then sleep: until woken if no timer is
-// pending, else -- for one sleeper, the timed sleeper -- at most until the earliest
-// timer. A timer added meanwhile is either seen by the sleeper's look at the heaps or
-// wakes it: the sleeper publishes poll_until_ = never ("deciding"), fences, reads every
-// heap's head; add_timer publishes the timer, fences, reads poll_until_ (Dekker, as in
-// idle.hpp).
+// pending and no goroutine waits for I/O, else -- for one sleeper, the timed sleeper --
+// at most until the earliest timer, in the poller if goroutines wait for I/O. A timer
+// added meanwhile is either seen by the sleeper's look at the heaps or wakes it: the
+// sleeper publishes poll_until_ = never ("deciding"), fences, reads every heap's head;
+// add_timer publishes the timer, fences, reads poll_until_ (Dekker, as in idle.hpp). An
+// I/O wait begun meanwhile is seen the same way (io_wait_begin).
 void sched::park_worker(p& pp, unsigned id, bool searching) noexcept {
   idlers.begin_park(id, searching);
   if (any_work() || stopping()) {
     idlers.cancel_park(id);
     return;
   }
+  netpoll* np = net();
   std::int64_t deadline = never;
-  bool timed = false;
-  if (earliest_timer() != never) {
+  bool timed = false, io = false;
+  if (earliest_timer() != never || (np && np->has_waiters())) {
     int none = -1;
-    if (timed_sleeper_.compare_exchange_strong(none, static_cast<int>(id), memory_order_acq_rel,
+    if (timed_sleeper_.compare_exchange_strong(none, static_cast<int>(id), memory_order_seq_cst,
                                                memory_order_relaxed)) {
       timed = true;
       poll_until_.store(never, memory_order_relaxed);
       std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in add_timer
       deadline = earliest_timer();
       poll_until_.store(deadline, memory_order_relaxed);
+      io = np && np->has_waiters();  // seq_cst: pairs with io_wait_begin
     }
   }
-  if (!timed || deadline > nanotime()) {
+  if (io) {
+    // Only the timed sleeper blocks in the poller, so whoever holds it now only polls
+    // without blocking, for a moment.
+    while (!np->try_lock()) cpu_relax();
+    if (idlers.begin_poll(id)) {
+      pp.parks.inc();
+      np->wait(deadline);
+    }
+    idlers.end_poll(id);
+    np->unlock();
+  } else if (!timed || deadline > nanotime()) {
     pp.parks.inc();
     idlers.park(id, deadline);
   }

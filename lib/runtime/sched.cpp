@@ -5,8 +5,8 @@
 //      nothing new enters the global queue from outside after the sweep starts.
 //   2. Wake every worker. Each finishes the step it is running (a goroutine cannot be
 //      interrupted) and exits its loop; join them.
-//   3. Stop sysmon, then the poller thread (netpoll.hpp): from now on no I/O completion
-//      readies anything.
+//   3. Stop sysmon. Workers and sysmon are what poll the io_context (netpoll.hpp): from
+//      now on no I/O completion readies anything.
 //   4. Stop the blocking pool: queued calls are dropped, running ones finish and ready
 //      their goroutines into the global queue.
 //   5. Sweep (destroy_remaining): destroy every goroutine in a run queue, then every
@@ -88,15 +88,6 @@ sched::sched(runtime_options o, runtime* owner)
 
 sched::~sched() { stop(); }
 
-netpoll& sched::poller() {
-  std::lock_guard lock(net_mu_);
-  if (!net_) {
-    if (stopping()) throw error(errc::runtime_stopped, "go: I/O on a runtime that is stopping or stopped");
-    net_ = std::make_unique<netpoll>(opts.thread_name + "-net");
-  }
-  return *net_;
-}
-
 void sched::stop() {
   if (stopped_) return;
   if (tls().s == this) fatal("go: runtime::stop called from one of its own goroutines");
@@ -112,10 +103,6 @@ void sched::stop() {
     sysmon_cv_.notify_one();
   }
   sysmon_.join();
-  {
-    std::lock_guard lock(net_mu_);
-    if (net_) net_->stop();                            // (3b)
-  }
   blocking.stop();                                     // (4)
   destroy_remaining();                                 // (5)
   for (auto& pp : ps)                                  // (6)

@@ -75,8 +75,10 @@ class sched {
   runtime_stats stats() const;
   bool stopping() const noexcept { return stopping_.load(memory_order_acquire); }
 
-  // -- netpoll (netpoll.cpp): the poller, started on first use --
+  // -- netpoll (netpoll.cpp): the poller, made on first use --
   netpoll& poller();
+  netpoll* net() const noexcept;  // null until first use
+  void io_wait_begin() noexcept;
 
   // -- sysmon (sysmon.cpp) --
   void sysmon_main();
@@ -103,6 +105,7 @@ class sched {
   void schedtrace_line(std::chrono::steady_clock::time_point start) const;
 
   bool run_all_timers() noexcept;
+  bool poll_io() noexcept;
   void park_worker(p& pp, unsigned id, bool searching) noexcept;
 
   // The timed sleeper (Go's sched.pollUntil): at most one sleeping worker sleeps with a
@@ -124,7 +127,8 @@ class sched {
   atomic<std::uint64_t> long_running_{0};
 
   std::mutex net_mu_;             // guards the creation of net_
-  std::unique_ptr<netpoll> net_;  // written once under net_mu_, before stop
+  std::unique_ptr<netpoll> net_;  // written once under net_mu_
+  atomic<netpoll*> net_ptr_{nullptr};  // net_, published for the workers
 
   std::mutex sysmon_mu_;
   std::condition_variable sysmon_cv_;  // notified on stop

@@ -18,6 +18,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "runtime/netpoll.hpp"
 #include "runtime/sched.hpp"
 
 namespace go::detail {
@@ -57,6 +58,10 @@ void sched::sysmon_main() {
     const std::int64_t late = nanotime() - std::chrono::nanoseconds(busy_period).count();
     for (auto& pp : ps)
       if (pp->timers.next() <= late) run_timers(*pp, nanotime());
+    // I/O completions nobody collected for 10 ms (Go's sysmon netpoll): every worker is
+    // in a long goroutine. The goroutines they ready go to the global queue.
+    if (netpoll* np = net(); np && np->has_waiters() && nanotime() - np->last_poll() >= std::chrono::nanoseconds(long_run).count())
+      np->poll();
     for (unsigned i = 0; i < nprocs; ++i) {
       std::uint32_t tick = ps[i]->schedtick.load(memory_order_relaxed);
       std::uint64_t goid = ps[i]->cur_goid.load(memory_order_relaxed);

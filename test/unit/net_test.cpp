@@ -280,4 +280,158 @@ GO_TEST_CASE("many short-lived connections leak no descriptors") {
   co_await server;
 }
 
+GO_TEST_CASE("a passed read deadline fails reads with i/o timeout until it is moved") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto conns = co_await connected_pair(l);
+  go::net::conn c = conns.first, peer = conns.second;
+  std::string buf(8, '\0');
+  auto timeout_of = [&]() -> go::task<std::string> {
+    try {
+      (void)co_await c.read(bytes(buf));
+    } catch (const go::error& e) {
+      CHECK(e.code() == go::errc::timeout);
+      co_return e.what();
+    }
+    co_return "no error";
+  };
+  // A blocked read fails when its deadline passes.
+  c.set_read_deadline(go::clock::now() + 5ms);
+  CHECK(co_await timeout_of() == "read tcp " + c.local_addr() + "->" + c.remote_addr() + ": i/o timeout");
+  // Later reads fail at once, even with data ready, as Go's do.
+  co_await peer.write(std::string_view("data"));
+  CHECK(co_await timeout_of() != "no error");
+  // A deadline in the future (here: none) lets them work again.
+  c.set_read_deadline({});
+  co_await c.read_full(bytes(buf).first(4));
+  CHECK(buf.substr(0, 4) == "data");
+  // A deadline set in the past wakes a goroutine already blocked in read.
+  auto blocked = go::spawn(timeout_of);
+  co_await go::sleep(1ms);  // lets it block (either order gives the same error)
+  c.set_read_deadline(go::clock::now() - 1s);
+  CHECK(co_await blocked != "no error");
+  c.set_read_deadline(go::clock::now() + 1h);
+  co_await peer.write(std::string_view("more"));
+  co_await c.read_full(bytes(buf).first(4));
+  CHECK(buf.substr(0, 4) == "more");
+  c.close();
+  peer.close();
+  l.close();
+}
+
+GO_TEST_CASE("a write deadline stops a write the peer never drains; reads are not disturbed") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto conns = co_await connected_pair(l);
+  go::net::conn c = conns.first, peer = conns.second;
+  // A reader blocked on c stays blocked when the write direction's deadline fires.
+  auto reader = [c]() -> go::task<std::string> {
+    std::string b(4, '\0');
+    co_await c.read_full(bytes(b));
+    co_return b;
+  };
+  auto r = go::spawn(reader);
+  c.set_write_deadline(go::clock::now() + 20ms);
+  std::vector<std::byte> big(64 << 20);  // far more than the socket buffers hold
+  std::error_code got;
+  try {
+    (void)co_await c.write(big);
+  } catch (const go::error& e) {
+    got = e.code();
+  }
+  CHECK(got == go::errc::timeout);
+  CHECK_THROWS_AS(co_await c.write(std::string_view("x")), go::error);
+  co_await peer.write(std::string_view("ping"));
+  CHECK(co_await r == "ping");
+  c.close();
+  peer.close();
+  l.close();
+}
+
+GO_TEST_CASE("dial_timeout connects, and reports i/o timeout when the time is up") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto server = go::spawn(echo_server, l);
+  auto c = co_await go::net::dial_timeout("tcp", l.addr(), 10s);
+  co_await c.write(std::string_view("hi"));
+  std::string b(2, '\0');
+  co_await c.read_full(bytes(b));
+  CHECK(b == "hi");
+  c.close();
+  std::string what;
+  try {
+    (void)co_await go::net::dial_timeout("tcp", l.addr(), 0ns);  // already expired
+  } catch (const go::error& e) {
+    CHECK(e.code() == go::errc::timeout);
+    what = e.what();
+  }
+  CHECK(what == "dial tcp " + l.addr() + ": i/o timeout");
+  l.close();
+  co_await server;
+}
+
+GO_TEST_CASE("udp: datagrams both ways with their senders; deadlines; close wakes read_from") {
+  auto a = go::net::listen_packet("udp", "127.0.0.1:0");
+  auto b = go::net::listen_packet("udp4", "127.0.0.1:0");
+  CHECK(a.local_addr().rfind("127.0.0.1:", 0) == 0);
+  std::string buf(64, '\0');
+  CHECK(co_await a.write_to(std::as_bytes(std::span(std::string_view("hello")).first(5)), b.local_addr()) == 5);
+  auto d = co_await b.read_from(bytes(buf));
+  CHECK(d.n == 5);
+  CHECK(buf.substr(0, 5) == "hello");
+  CHECK(d.from == a.local_addr());
+  std::string reply = "world";
+  co_await b.write_to(bytes(reply), d.from);
+  auto e = co_await a.read_from(bytes(buf));
+  CHECK(buf.substr(0, e.n) == "world");
+  // A datagram larger than the buffer is cut to it.
+  std::string big(100, 'z');
+  co_await a.write_to(bytes(big), b.local_addr());
+  std::string small(10, '\0');
+  CHECK((co_await b.read_from(bytes(small))).n == 10);
+  // Deadlines.
+  b.set_read_deadline(go::clock::now() + 5ms);
+  std::error_code got;
+  try {
+    (void)co_await b.read_from(bytes(buf));
+  } catch (const go::error& err) {
+    got = err.code();
+  }
+  CHECK(got == go::errc::timeout);
+  b.set_read_deadline({});
+  // Bad addresses.
+  CHECK_THROWS_AS(co_await a.write_to(bytes(reply), "nohost"), go::error);
+  CHECK_THROWS_AS((void)go::net::listen_packet("udp", "1.2.3.4.5:0"), go::error);
+  CHECK_THROWS_AS((void)go::net::listen_packet("ip", ":0"), go::error);
+  // close wakes a blocked read_from.
+  auto blocked = [b]() -> go::task<bool> {
+    std::string x(8, '\0');
+    try {
+      (void)co_await b.read_from(std::as_writable_bytes(std::span(x)));
+    } catch (const go::error& err) {
+      co_return err.code() == go::errc::closed_connection;
+    }
+    co_return false;
+  };
+  auto r = go::spawn(blocked);
+  co_await go::sleep(1ms);  // lets it block (either order gives the same error)
+  b.close();
+  CHECK(co_await r);
+  a.close();
+}
+
+GO_TEST_CASE("udp over IPv6 loopback") {
+  go::net::packet_conn a, b;
+  try {
+    a = go::net::listen_packet("udp6", "[::1]:0");
+    b = go::net::listen_packet("udp6", "[::1]:0");
+  } catch (const go::error&) {
+    co_return;  // no IPv6 on this machine
+  }
+  std::string msg = "six", buf(8, '\0');
+  co_await a.write_to(bytes(msg), b.local_addr());
+  auto d = co_await b.read_from(bytes(buf));
+  CHECK(buf.substr(0, d.n) == "six");
+  CHECK(d.from == a.local_addr());
+  a.close();
+  b.close();
+}
+
 TEST_SUITE_END();

@@ -33,4 +33,10 @@ GO_API void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn un
 // runtime, else on the global queue; wakes an idle worker if none is searching.
 GO_API void ready(g* gp) noexcept;
 
+// gp is about to wait for an I/O completion from its runtime's poller (go/asio.hpp,
+// go::net), and has stopped waiting: while anyone waits, idle workers poll (Go's
+// netpollWaiters). Call begin before starting the operation, end in its completion.
+GO_API void io_wait_begin(g* gp) noexcept;
+GO_API void io_wait_end(g* gp) noexcept;
+
 }  // namespace go::detail
