@@ -1,6 +1,9 @@
 // go::use_go: Asio operations awaited from goroutines -- timers, TCP sockets, errors,
 // cancellation by a context, and goroutines blocked in I/O at shutdown.
+#include <unistd.h>
+
 #include <asio/ip/tcp.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
@@ -90,6 +93,46 @@ GO_TEST_CASE("use_go(ctx) cancels the operation when ctx is done") {
   asio::steady_timer t3(go::io_context(), 1ms);
   auto [other, cancel_other] = go::with_cancel(go::background());
   co_await t3.async_wait(go::use_go(other));
+}
+
+GO_TEST_CASE("a cancel that races the start of the operation is never lost") {
+  // The ctx's hook may run before the operation has started (and has a slot to emit
+  // on): each of these waits must end with ctx's error, none may hang.
+  for (int i = 0; i < 300; ++i) {
+    auto [ctx, cancel] = go::with_cancel(go::background());
+    asio::steady_timer t(go::io_context(), 1h);
+    auto canceler = [cancel = cancel]() -> go::task<void> {
+      cancel();
+      co_return;
+    };
+    go::spawn(canceler);
+    bool canceled = false;
+    try {
+      co_await t.async_wait(go::use_go(ctx));
+    } catch (const go::error& e) {
+      canceled = e.code() == go::errc::canceled;
+    }
+    CHECK(canceled);
+  }
+}
+
+GO_TEST_CASE("a pipe through posix::stream_descriptor") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  asio::posix::stream_descriptor in(go::io_context(), fds[0]), out(go::io_context(), fds[1]);
+  auto writer = [&out]() -> go::task<void> {
+    std::string msg = "through the pipe";
+    std::size_t n = co_await asio::async_write(out, asio::buffer(msg), go::use_go);
+    CHECK(n == msg.size());
+    out.close();
+  };
+  go::spawn(writer);
+  std::string got(16, '\0');
+  std::size_t n = co_await asio::async_read(in, asio::buffer(got), go::use_go);
+  CHECK(n == 16);
+  CHECK(got == "through the pipe");
+  char c;
+  CHECK_THROWS_AS(co_await in.async_read_some(asio::buffer(&c, 1), go::use_go), std::system_error);  // EOF
 }
 
 TEST_CASE("goroutines blocked in I/O are destroyed at shutdown without leaks") {
