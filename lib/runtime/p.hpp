@@ -48,7 +48,11 @@ struct p {
   std::uint32_t runnext_streak = 0;
   std::uint64_t rng = 0;
   std::uint64_t goid_next = 0, goid_end = 0;
-  std::vector<std::uint32_t> steal_seen;  // owner only: other Ps' schedticks when our spin began
+  std::vector<std::uint32_t> steal_seen;  // owner only: other Ps' schedticks when we last looked
+  // Owner only: we parked with a deadline to see whether a P with queued work is stuck
+  // in one goroutine (park_worker); how long the next such watch lasts (backs off).
+  bool watching = false;
+  std::int64_t watch_ns = 0;
   p_counter spawned, exited, steals, parks;
   frame_cache frames;
 

@@ -9,13 +9,16 @@
 //      it readies land here;
 //   4. as a searcher (at most half the workers), the other Ps, in a random order: a
 //      backlog is stolen at once (half of it); a short queue or runnext only from a P
-//      stuck in one g for 3 us (steal());
-//   5. still nothing: stay a searcher for up to 50 us, looking every few hundred ns
+//      stuck in one g (steal());
+//   5. still nothing: stay a searcher for 2 us, looking every few hundred ns
 //      (spin_for_work());
 //   6. nothing: go to sleep through the idle protocol (idle.hpp), which re-checks
-//      everything after announcing the sleep so that no wakeup is lost; one sleeper
-//      wakes for the earliest timer, and sleeps in the poller while goroutines wait
-//      for I/O (park_worker, netpoll.hpp).
+//      everything this worker could take after announcing the sleep so that no
+//      wakeup is lost; one sleeper wakes for the earliest timer, and sleeps in the
+//      poller while goroutines wait for I/O (park_worker, netpoll.hpp). A worker that
+//      leaves a short queue behind on another P sleeps at most 50 us (backing off to
+//      1 ms) and then steals it if that P has been in one goroutine all along (a
+//      watch, park_worker).
 // Timers: a worker fires its own P's due timers each time it schedules (0), and a
 // searcher fires every P's (Go's checkTimers in findRunnable and stealWork).
 //
@@ -58,16 +61,21 @@ constexpr std::uint32_t global_check_interval = 61;
 constexpr std::uint32_t max_runnext_streak = 3;
 // Go's findRunnable: stealOrder tries 4 times over all Ps.
 constexpr int steal_rounds = 4;
-// How long a searcher that found nothing keeps looking before it sleeps. A futex sleep
-// and wake cost a few microseconds on each side, and the waker pays its share on its
-// critical path; producers that see a searcher skip the wake entirely. Work that shows
-// up within this window (a pipeline's next item, usually within a microsecond or two)
-// is taken without any syscall. 50 us bounds the CPU an idle runtime burns per idle
-// transition; tune with the chan benchmarks (docs/benchmarks.md).
-constexpr auto search_spin = std::chrono::microseconds(50);
-// Go's findRunnable sleeps 3 us before stealing a running P's runnext "to give it a
-// chance to schedule it"; we wait as long before taking a lone g (see steal()).
-constexpr auto steal_patience = std::chrono::microseconds(3);
+// How long a searcher that found nothing keeps looking before it sleeps: work that
+// shows up within this window (a pipeline's next item) is taken without any syscall,
+// and producers that see a searcher skip the wake. Go's spinning M looks about this
+// long (4 rounds over the Ps). Longer spins measured worse, much worse from 5 us on:
+// the spinner took short queues from a P that had been in one g for 3 us, which split
+// goroutines that talk through one channel or lock across the cores, where every
+// operation bounces a cache line (docs/design/scheduler.md has the numbers).
+constexpr auto search_spin = std::chrono::microseconds(2);
+// A lone g (a short queue, runnext) is stolen only from a P that has been in one g for
+// a whole watch: a P cycling through a few short goroutines runs them soon, and taking
+// them would split goroutines that talk to each other (see steal()). The watcher
+// sleeps meanwhile (park_worker). The first watch lasts watch_min; each one that
+// steals nothing doubles it, up to watch_max; finding work resets it. (Go steals
+// runnext after 3 us and queued goroutines at once.)
+constexpr std::int64_t watch_min = 50'000, watch_max = 1'000'000;  // ns
 // A queue this long is a backlog, stolen without waiting (see steal()). Small enough
 // that fine-grained parallel work (thousands of short goroutines) spreads at once.
 constexpr std::uint32_t steal_backlog = runq::capacity < 32 ? 2 : 16;
@@ -157,7 +165,7 @@ g* take_runnext(atomic<g*>& slot) noexcept {
 
 // Steal from another P. A backlog (steal_backlog or more queued) is stolen at once: the
 // owner cannot run them all soon. A short queue, or the runnext slot, is stolen only once
-// the owner has been busy with one g for steal_patience (patient = true, from the spin):
+// the owner has been busy with one g for a whole watch (patient = true, after a watch):
 // an owner cycling through a few short goroutines will run them within microseconds,
 // and taking them would split goroutines that talk to each other across Ps, making
 // every channel operation between them a cross-core one (measured: 4 producers and 4
@@ -188,48 +196,50 @@ g* sched::steal(p& pp, bool patient) noexcept {
   return nullptr;
 }
 
-// (4, continued) Stay a searcher for a short while, watching the queues cheaply. Every
-// steal_patience we compare each P's schedtick with the previous look: a P that has not
-// moved since counts as stuck in one g, and its short queue and runnext may be stolen.
-// (Comparing with the start of the spin instead missed a P that switched once, right
-// after the start, into a long goroutine: its queue waited for that goroutine to end.)
+// (5) Stay a searcher for a short while, watching the queues cheaply.
 g* sched::spin_for_work(p& pp) noexcept {
   const auto start = std::chrono::steady_clock::now();
-  auto next_look = start + steal_patience;
-  for (unsigned i = 0; i < nprocs; ++i) pp.steal_seen[i] = ps[i]->schedtick.load(memory_order_relaxed);
-  bool patient = false;
   for (unsigned i = 1;; ++i) {
     // Look at the other Ps' queues only every few hundred nanoseconds: each look pulls
     // their hot cache lines (runq tail, runnext) away from their owners, whose next
     // push then stalls on the transfer. Polling in a tight loop made a 2-P pipeline
     // several times slower than a 1-P one.
     for (int k = 0; k < spin_pauses; ++k) cpu_relax();
-    if (any_work()) {
+    if (work_to_take(pp)) {
       if (g* gp = pp.q.pop()) return gp;  // someone may have handed us a batch
       if (g* gp = take_global(pp)) return gp;
-      if (g* gp = steal(pp, patient)) return gp;
+      if (g* gp = steal(pp, /*patient=*/false)) return gp;
     }
     if (stopping()) return nullptr;
     if (i % 4 == 0) {
       if (poll_io())
         if (g* gp = take_runnext(pp.runnext)) return gp;
-      auto now = std::chrono::steady_clock::now();
-      if (now - start >= search_spin) return nullptr;
-      if (now >= next_look) {
-        if (patient)  // the Ps that moved since the last look are not stuck any more
-          for (unsigned v = 0; v < nprocs; ++v) pp.steal_seen[v] = ps[v]->schedtick.load(memory_order_relaxed);
-        patient = true;
-        next_look = now + steal_patience;
-      }
+      if (std::chrono::steady_clock::now() - start >= search_spin) return nullptr;
     }
   }
 }
 
-bool sched::any_work() const noexcept {
-  if (!global.empty()) return true;
-  for (const auto& pp : ps)
-    if (!pp->q.empty() || pp->runnext.load(memory_order_acquire)) return true;
+// Work this worker could take now: the global queue, its own P's, or a backlog on
+// another P. A short queue on another P is not: only an owner pushes to its local
+// queue, so that owner is awake and will run it; only a watch may take it
+// (park_worker). This is what the idle protocol's S2 re-checks (idle.hpp).
+bool sched::work_to_take(const p& pp) const noexcept {
+  if (!global.empty() || !pp.q.empty() || pp.runnext.load(memory_order_acquire)) return true;
+  for (const auto& v : ps)
+    if (v.get() != &pp && v->q.size() >= steal_backlog) return true;
   return false;
+}
+
+// Whether another P has a short queue or a runnext that we may not steal yet; notes
+// every P's schedtick, so that a watch can tell a stuck P when it wakes.
+bool sched::watch_others(p& pp) noexcept {
+  bool any = false;
+  for (unsigned i = 0; i < nprocs; ++i) {
+    p& v = *ps[i];
+    pp.steal_seen[i] = v.schedtick.load(memory_order_relaxed);
+    if (&v != &pp && (!v.q.empty() || v.runnext.load(memory_order_relaxed))) any = true;
+  }
+  return any;
 }
 
 g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
@@ -263,11 +273,14 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
       // Go's stealWork runs other Ps' due timers too: their owners may be busy.
       if (run_all_timers()) gp = pp.runnext.exchange(nullptr, memory_order_acquire);
       if (!gp) gp = pp.q.pop();
-      if (!gp) gp = steal(pp, /*patient=*/false);
+      // Back from a watch: a P still in the g it ran when we looked is stuck.
+      if (!gp) gp = steal(pp, /*patient=*/pp.watching);
       if (!gp) gp = spin_for_work(pp);
     }
   }
+  pp.watching = false;
   if (gp) {
+    pp.watch_ns = watch_min;
     if (searching) {
       searching = false;
       if (idlers.end_search()) idlers.notify_one();  // we were the last searcher: get a new one
@@ -288,13 +301,23 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
 // I/O wait begun meanwhile is seen the same way (io_wait_begin).
 void sched::park_worker(p& pp, unsigned id, bool searching) noexcept {
   idlers.begin_park(id, searching);
-  if (any_work() || stopping()) {
+  if (work_to_take(pp) || stopping()) {
     idlers.cancel_park(id);
     return;
   }
   netpoll* np = net();
   std::int64_t deadline = never;
   bool timed = false, io = false;
+  // A watch: another P has a short queue we may not take yet. If that P is stuck in one
+  // goroutine, its schedtick will not have moved when we wake. Nothing is lost if it
+  // moves: it runs its queue itself, and the next watch is longer.
+  std::int64_t watch_until = never;
+  if (watch_others(pp)) {
+    if (pp.watch_ns == 0) pp.watch_ns = watch_min;
+    watch_until = nanotime() + pp.watch_ns;
+    pp.watch_ns = std::min(pp.watch_ns * 2, watch_max);
+    pp.watching = true;
+  }
   if (earliest_timer() != never || (np && np->has_waiters())) {
     int none = -1;
     if (timed_sleeper_.compare_exchange_strong(none, static_cast<int>(id), memory_order_seq_cst,
@@ -307,19 +330,20 @@ void sched::park_worker(p& pp, unsigned id, bool searching) noexcept {
       io = np && np->has_waiters();  // seq_cst: pairs with io_wait_begin
     }
   }
+  const std::int64_t until = std::min(deadline, watch_until);
   if (io) {
     // Only the timed sleeper blocks in the poller, so whoever holds it now only polls
     // without blocking, for a moment.
     while (!np->try_lock()) cpu_relax();
     if (idlers.begin_poll(id)) {
       pp.parks.inc();
-      np->wait(deadline);
+      np->wait(until);
     }
     idlers.end_poll(id);
     np->unlock();
-  } else if (!timed || deadline > nanotime()) {
+  } else if (until == never || until > nanotime()) {
     pp.parks.inc();
-    idlers.park(id, deadline);
+    idlers.park(id, until);
   }
   if (timed) timed_sleeper_.store(-1, memory_order_release);
   idlers.finish_park(id);

@@ -97,7 +97,8 @@ class sched {
   g* take_global(p& pp) noexcept;
   g* steal(p& pp, bool patient) noexcept;
   g* spin_for_work(p& pp) noexcept;
-  bool any_work() const noexcept;
+  bool watch_others(p& pp) noexcept;
+  bool work_to_take(const p& pp) const noexcept;
   void execute(p& pp, g* gp) noexcept;
   GO_NOINLINE void runq_overflow(p& pp, g* gp) noexcept;
   void destroy_remaining() noexcept;
