@@ -32,8 +32,11 @@
 //   - Handing Ps between Ms (Go): needed when a syscall blocks an M that holds a P. Our
 //     blocking calls run on the blocking pool, so each worker keeps its P for life.
 //   - A shared MPMC queue for everything: one contended cache line per spawn.
-//   - Sleeping 3 us before stealing a running P's runnext (Go's usleep): the searcher
-//     spins instead, and steals once the victim's schedtick has not moved for 3 us.
+//   - Sleeping 3 us before stealing a running P's runnext (Go's usleep), and spinning
+//     50 us with a 3 us patience for short queues (our first design): both split
+//     goroutines that talk through a channel or a lock across the cores (a producer
+//     filling a buffer runs for tens of microseconds without switching). A watch
+//     (park_worker) sleeps instead, and steals after 50 us or more.
 //   - Stealing any queued g at once (Go, tokio): it split goroutines that talk through
 //     channels across cores; a 4-stage pipeline ran 7x slower on 2 Ps than on 1.
 //   - Polling other Ps' queues in a tight loop while spinning: each look stole their hot
