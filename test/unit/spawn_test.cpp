@@ -315,9 +315,8 @@ TEST_CASE("runnext is stolen by an idle P while its owner keeps running") {
 
 // Two goroutines that busy-wait for each other finish only if they run on different Ps
 // at once: a P stuck in one goroutine must not keep the other in its queue. (This is
-// what sysmon's wake for a stuck P with queued work, and the thief's stuck test in
-// spin_for_work, guarantee; the interleaving that once defeated the latter cannot be
-// forced from a test.)
+// what a sleeping worker's watch, and sysmon's wake for a stuck P with queued work,
+// guarantee: docs/design/scheduler.md.)
 TEST_CASE("goroutines that never suspend spread over the Ps") {
   go::runtime rt(go_test::with_procs(2));
   rt.block_on([]() -> go::task<void> {
