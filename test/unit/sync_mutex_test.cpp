@@ -77,6 +77,50 @@ GO_TEST_CASE("a goroutine holding the mutex in a loop cannot starve a waiter") {
   co_await wg.wait();
 }
 
+// The window between an unlock that wakes a waiter and the waiter running, step by
+// step on one P (the woken waiter cannot run until we suspend). Normal mode: a running
+// goroutine may barge in and take the mutex; the waiter, once it runs and finds it taken,
+// queues again. A waiter that has waited over 1 ms and loses again switches the mutex to
+// starvation mode: the next unlock hands the mutex straight to it (the mutex never looks
+// free, so nobody can barge), and the waiter, the last one, switches the mode off.
+TEST_CASE("the unlock-to-wakeup window: barging in normal mode and direct handoff in starvation mode") {
+  go::runtime rt(go_test::with_procs(1));
+  rt.block_on([]() -> go::task<void> {
+    go::mutex mu;
+    auto held = co_await mu.lock();
+    std::atomic<int> got{0};
+    auto waiter = [&mu, &got]() -> go::task<void> {
+      auto lock = co_await mu.lock();
+      got = 1;
+    };
+    auto w = go::spawn(waiter);
+    co_await go::yield();  // the waiter runs and parks in lock()
+    CHECK(mu.is_locked());
+    // It must wait over the 1 ms starvation threshold (a sleep never ends early).
+    co_await go::sleep(std::chrono::milliseconds(2));
+
+    // Normal mode: unlock readies the waiter; we barge in before it runs.
+    held.unlock();
+    CHECK_FALSE(mu.is_locked());  // normal mode releases the mutex
+    CHECK(mu.try_lock());         // barging wins
+    CHECK_FALSE(mu.is_starving());
+    co_await go::yield();  // the waiter runs, finds the mutex taken, has waited > 1 ms: starvation
+    CHECK(got == 0);
+    CHECK(mu.is_starving());
+
+    // Starvation mode: unlock hands the mutex over without releasing it.
+    mu.unlock();
+    CHECK(mu.is_locked());       // still locked: it belongs to the waiter now
+    CHECK_FALSE(mu.try_lock());  // nobody can barge
+    co_await w;                  // the waiter holds it, then unlocks
+    CHECK(got == 1);
+    CHECK_FALSE(mu.is_starving());  // the last waiter left starvation mode
+    CHECK_FALSE(mu.is_locked());
+    CHECK(mu.try_lock());
+    mu.unlock();
+  });
+}
+
 GO_TEST_CASE("an rwmutex admits readers together and writers alone") {
   go::rwmutex rw;
   std::atomic<int> readers{0}, max_readers{0};
