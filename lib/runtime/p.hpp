@@ -52,6 +52,7 @@ struct p {
   // Owner only: we parked with a deadline to see whether a P with queued work is stuck
   // in one goroutine (park_worker); how long the next such watch lasts (backs off).
   bool watching = false;
+  std::int64_t watch_until = 0;  // when the watch ends (nanotime)
   std::int64_t watch_ns = 0;
   p_counter spawned, exited, steals, parks;
   frame_cache frames;

@@ -276,8 +276,9 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
       // Go's stealWork runs other Ps' due timers too: their owners may be busy.
       if (run_all_timers()) gp = pp.runnext.exchange(nullptr, memory_order_acquire);
       if (!gp) gp = pp.q.pop();
-      // Back from a watch: a P still in the g it ran when we looked is stuck.
-      if (!gp) gp = steal(pp, /*patient=*/pp.watching);
+      // Back from a whole watch (not woken early): a P still in the g it ran when we
+      // looked is stuck.
+      if (!gp) gp = steal(pp, /*patient=*/pp.watching && nanotime() >= pp.watch_until);
       if (!gp) gp = spin_for_work(pp);
     }
   }
@@ -317,7 +318,7 @@ void sched::park_worker(p& pp, unsigned id, bool searching) noexcept {
   std::int64_t watch_until = never;
   if (watch_others(pp)) {
     if (pp.watch_ns == 0) pp.watch_ns = watch_min;
-    watch_until = nanotime() + pp.watch_ns;
+    watch_until = pp.watch_until = nanotime() + pp.watch_ns;
     pp.watch_ns = std::min(pp.watch_ns * 2, watch_max);
     pp.watching = true;
   }
