@@ -187,8 +187,38 @@ class [[nodiscard]] io_wait {
   }
 
  private:
+  // Asio allocates each operation through the handler's allocator. One operation at a
+  // time belongs to a wait, and Asio frees it before it calls the handler, so the
+  // wait's own buffer holds it: no malloc per wait. (Asio's recycling cache does not
+  // help here: operations start on the workers, outside the io_context's run.)
+  template <class T>
+  struct arena {
+    using value_type = T;
+    io_wait* self;
+    arena(io_wait* w) noexcept : self(w) {}  // NOLINT: implicit, as allocators are
+    template <class U>
+    arena(const arena<U>& o) noexcept : self(o.self) {}  // NOLINT
+    T* allocate(std::size_t n) {
+      if (sizeof(T) * n <= sizeof(self->storage_) && !self->storage_used_) {
+        self->storage_used_ = true;
+        return reinterpret_cast<T*>(self->storage_);
+      }
+      return static_cast<T*>(::operator new(sizeof(T) * n));
+    }
+    void deallocate(T* p, std::size_t) noexcept {
+      if (reinterpret_cast<unsigned char*>(p) == self->storage_)
+        self->storage_used_ = false;
+      else
+        ::operator delete(p);
+    }
+    template <class U>
+    bool operator==(const arena<U>& o) const noexcept { return self == o.self; }
+  };
+
   struct handler {
     io_wait* self;
+    using allocator_type = arena<void>;
+    allocator_type get_allocator() const noexcept { return allocator_type(self); }
     void operator()(const std::error_code& ec, std::size_t n = 0) const {
       self->result_ = {ec, n};
       go::detail::io_wait_end(self->gp_);
@@ -239,6 +269,8 @@ class [[nodiscard]] io_wait {
   bool started_ = false;   // under f_.mu
   bool canceled_ = false;  // under f_.mu until the wait ends
   wait_result result_;
+  alignas(std::max_align_t) unsigned char storage_[256];  // the operation (arena)
+  bool storage_used_ = false;
 };
 
 template <class S, class Op>
