@@ -392,6 +392,20 @@ asio::ip::address bind_address(std::string_view what, std::string_view network, 
   return a;
 }
 
+// Go's Listen/ListenPacket address: kind "tcp" or "udp", network that or with 4 or 6.
+// every: the host was empty (listen on every address, both families for "tcp"/"udp").
+template <class Protocol>
+typename Protocol::endpoint listen_endpoint(const char* kind, std::string_view network, std::string_view address,
+                                            bool& every) {
+  const std::string what = std::string("listen ") + kind;
+  check_network("listen", kind, network);
+  auto [host, port] = split(what, address);
+  unsigned short p = 0;
+  if (!parse_port(port, p)) throw error(errc::bad_address, what + ": address " + std::string(address) + ": invalid port");
+  every = host.empty();
+  return {bind_address(what, network, address, host), p};
+}
+
 template <class Fd>
 Fd& live(const std::shared_ptr<Fd>& fd, const char* type, const char* op) {
   if (!fd) throw error(errc::invalid_argument, std::string("go::net::") + type + "::" + op + " on an empty " + type);
@@ -520,18 +534,13 @@ void listener::close() const {
 std::string listener::addr() const { return fd_ ? fd_->addr : std::string(); }
 
 listener listen(std::string_view network, std::string_view address) {
-  detail::check_network("listen", "tcp", network);
-  auto [host, port] = detail::split("listen tcp", address);
-  unsigned short p = 0;
-  if (!detail::parse_port(port, p))
-    throw error(errc::bad_address, "listen tcp: address " + std::string(address) + ": invalid port");
-  auto a = detail::bind_address("listen tcp", network, address, host);
+  bool every = false;
+  auto ep = detail::listen_endpoint<tcp>("tcp", network, address, every);
   tcp::acceptor acc(go::io_context());
-  tcp::endpoint ep(a, p);
   std::error_code err;
   acc.open(ep.protocol(), err);
   if (!err) acc.set_option(tcp::acceptor::reuse_address(true), err);
-  if (!err && a.is_v6() && host.empty()) acc.set_option(asio::ip::v6_only(false), err);  // ":port": both families
+  if (!err && every && ep.address().is_v6()) acc.set_option(asio::ip::v6_only(false), err);  // ":port": both families
   if (!err) acc.bind(ep, err);
   if (!err) acc.listen(asio::socket_base::max_listen_connections, err);
   if (err) detail::fail("listen", "tcp", detail::to_string(ep), step::failed, err);
@@ -687,17 +696,12 @@ void packet_conn::set_write_deadline(time_point t) const {
 std::string packet_conn::local_addr() const { return fd_ ? fd_->local : std::string(); }
 
 packet_conn listen_packet(std::string_view network, std::string_view address) {
-  detail::check_network("listen", "udp", network);
-  auto [host, port] = detail::split("listen udp", address);
-  unsigned short p = 0;
-  if (!detail::parse_port(port, p))
-    throw error(errc::bad_address, "listen udp: address " + std::string(address) + ": invalid port");
-  auto a = detail::bind_address("listen udp", network, address, host);
+  bool every = false;
+  auto ep = detail::listen_endpoint<udp>("udp", network, address, every);
   udp::socket s(go::io_context());
-  udp::endpoint ep(a, p);
   std::error_code err;
   s.open(ep.protocol(), err);
-  if (!err && a.is_v6() && host.empty()) s.set_option(asio::ip::v6_only(false), err);
+  if (!err && every && ep.address().is_v6()) s.set_option(asio::ip::v6_only(false), err);
   if (!err) s.bind(ep, err);
   if (err) detail::fail("listen", "udp", detail::to_string(ep), step::failed, err);
   return access::make<packet_conn>(std::make_shared<detail::udpfd>(std::move(s)));

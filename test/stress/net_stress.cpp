@@ -4,12 +4,11 @@
 // with our echo unread), and an idle client that the server drops when its read
 // deadline passes. Afterwards no descriptor is left open; the sanitizer builds check
 // that no frame, timer or waiter is leaked.
-#include <dirent.h>
-
 #include <atomic>
 #include <go/net.hpp>
 #include <string>
 
+#include "support/fds.hpp"
 #include "support/go_test.hpp"
 
 using namespace std::chrono_literals;
@@ -19,15 +18,6 @@ TEST_SUITE_BEGIN("stress");
 namespace {
 
 std::span<std::byte> bytes(std::string& s) { return std::as_writable_bytes(std::span(s)); }
-
-int open_fds() {
-  int n = 0;
-  if (DIR* d = opendir("/proc/self/fd")) {
-    while (readdir(d)) ++n;
-    closedir(d);
-  }
-  return n;
-}
 
 struct counts {
   std::atomic<int> served{0}, timed_out{0}, reset{0};
@@ -115,7 +105,7 @@ GO_TEST_CASE("10000 connections ending normally / half-closed / reset / dropped 
   constexpr int clients = 50, per_client = 200, total = clients * per_client;
   counts n;
   auto l = go::net::listen("tcp", "127.0.0.1:0");
-  const int before = open_fds();
+  const int before = go_test::open_fds();
   auto server = go::spawn(accept_loop, l, std::ref(n));
   std::atomic<int> ok{0};
   go::wait_group wg;
@@ -132,7 +122,7 @@ GO_TEST_CASE("10000 connections ending normally / half-closed / reset / dropped 
   co_await n.serving.wait();
   CHECK(n.served == total);
   CHECK(n.timed_out == total / 4);
-  CHECK(open_fds() < before);  // the listener is closed too
+  CHECK(go_test::open_fds() < before);  // the listener is closed too
 }
 
 TEST_SUITE_END();

@@ -1,8 +1,6 @@
 // go::net over loopback: echo, addresses, refused dials, bad addresses, close while
 // blocked, peer reset, ctx cancellation, 1,000 concurrent connections, and many
 // short-lived connections without a leaked descriptor.
-#include <dirent.h>
-
 #include <atomic>
 #include <cstring>
 #include <go/net.hpp>
@@ -10,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/fds.hpp"
 #include "support/go_test.hpp"
 
 using namespace std::chrono_literals;
@@ -59,15 +58,6 @@ go::task<std::pair<go::net::conn, go::net::conn>> connected_pair(go::net::listen
   auto c = co_await go::net::dial("tcp", l.addr());
   auto peer = *(co_await accepted.recv());
   co_return std::pair{c, peer};
-}
-
-int open_fds() {
-  int n = 0;
-  if (DIR* d = opendir("/proc/self/fd")) {
-    while (readdir(d)) ++n;
-    closedir(d);
-  }
-  return n;
 }
 
 }  // namespace
@@ -267,13 +257,13 @@ GO_TEST_CASE("many short-lived connections leak no descriptors") {
   };
   co_await once();
   co_await go::sleep(2ms);  // the server side of that connection closes too
-  const int before = open_fds();
+  const int before = go_test::open_fds();
   for (int i = 0; i < 2000; ++i) co_await once();
   // The server closes its side when it reads end of stream: wait for that to settle.
-  int after = open_fds();
+  int after = go_test::open_fds();
   for (int i = 0; i < 1000 && after > before; ++i) {
     co_await go::sleep(1ms);
-    after = open_fds();
+    after = go_test::open_fds();
   }
   CHECK(after <= before);
   l.close();
