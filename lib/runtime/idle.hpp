@@ -15,11 +15,16 @@
 //                                             accounted as unparked and searching.
 //   Searcher that stops (end_search /     S1. RMW state_ (drop searching, and unparked),
 //   begin_park):                              then a seq_cst fence
-//                                         S2. look at every run queue once more.
+//                                         S2. look once more at every queue it may
+//                                             take from (sched::work_to_take).
 // This is Dekker's pattern: each side writes, fences, then reads what the other wrote.
 // Two seq_cst fences are totally ordered, so either the producer's fence comes first,
 // and the searcher's S2 sees the g published in P1, or the searcher's comes first, and
 // the producer's P2 sees the dropped count (and wakes someone if no searcher is left).
+// S2 skips a short local queue of another P: only the owner pushes to its local queue,
+// so the owner is awake and will run it (and a sleeper's watch takes it if the owner
+// turns out to be stuck). What a producer must not lose is a g no awake worker will
+// run: one in the global queue or a backlog, which S2 does see.
 // A producer that sees searching > 0 relies on those searchers: each of them passes
 // through S1/S2 before it sleeps, and a searcher that finds work and was the last one
 // wakes a replacement (the caller of end_search), since more work may be waiting (Go's
