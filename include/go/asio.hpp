@@ -28,13 +28,15 @@
 
 namespace go {
 
-// The runtime's io_context (Go's netpoller), run by its poller thread; its first use
-// starts that thread. Create the Asio objects a goroutine awaits with go::use_go on it.
-// They must not outlive the runtime. Throws go::error(no_runtime) off the runtime.
+// The runtime's io_context (Go's netpoller), made on first use and polled by the
+// runtime's workers (one at a time), as Go's scheduler polls netpoll. Create the Asio
+// objects a goroutine awaits with go::use_go on it. They must not outlive the runtime.
+// Throws go::error(no_runtime) off the runtime.
 GO_API asio::io_context& io_context();
 
 // The completion token. `co_await op(..., go::use_go)` parks the goroutine until the
-// operation completes: the completion handler, on the poller thread, only readies it.
+// operation completes: the completion handler, run by whichever worker polls the
+// io_context, only readies it (user code never runs inside the poller).
 // The result: an error_code first argument that is set is thrown as std::system_error
 // (as asio::use_awaitable does); the other arguments are returned (nothing, a value, or
 // a std::tuple). go::use_go(ctx) also cancels the operation (Asio's per-operation
@@ -56,9 +58,10 @@ namespace detail {
 // started, when an emit would find no slot handler and be lost. So each side sets its
 // flag and then reads the other's (seq_cst, a Dekker handshake): at least one of them
 // sees both set and posts the emit; both may, and a second emit finds nothing to do.
-// The emit runs on the poller thread, where the operation runs, as Asio requires; the
-// completion handler, also there, clears the slot first, so a late emit never reaches
-// an operation (or a socket) that is gone.
+// The emit runs inside a poll of the io_context, as the operation's completion does
+// (polls are one at a time), which is what Asio requires of a cancellation slot; the
+// completion handler clears the slot first, so a late emit never reaches an operation
+// (or a socket) that is gone.
 struct asio_cancel {
   asio::cancellation_signal signal;
   asio::io_context* ioc = nullptr;

@@ -296,8 +296,8 @@ void set_deadline(const std::shared_ptr<pollfd<S>>& fp, direction d, time_point 
   }
   if (!dl.timer) dl.timer = std::make_unique<asio::steady_timer>(go::io_context());
   dl.timer->expires_at(t);
-  // On the poller thread. A weak reference: a pending deadline must not keep a dropped
-  // conn alive.
+  // Runs inside a poll of the io_context (a worker). A weak reference: a pending
+  // deadline must not keep a dropped conn alive.
   dl.timer->async_wait([wf = std::weak_ptr<pollfd<S>>(fp), d, gen = dl.gen](const std::error_code& e) {
     if (e) return;
     auto f = wf.lock();
