@@ -17,13 +17,18 @@ namespace {
 
 constexpr int conns = 100, rounds = 10'000, size = 64;
 
+// As Go's echoServe: any error (a peer that reset, like bench/run's port probe) ends
+// this connection, not the server.
 go::task<void> serve(go::net::conn c) {
   std::string buf(size, '\0');
   auto b = std::as_writable_bytes(std::span(buf));
-  for (;;) {
-    std::size_t n = co_await c.read(b);
-    if (n == 0) break;
-    co_await c.write(b.first(n));
+  try {
+    for (;;) {
+      std::size_t n = co_await c.read(b);
+      if (n == 0) break;
+      co_await c.write(b.first(n));
+    }
+  } catch (const go::error&) {
   }
   c.close();
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -58,15 +59,15 @@ func echoClient(addr string) {
 		go func() {
 			defer wg.Done()
 			c, err := net.Dial("tcp", addr)
-			check(err == nil, "dial")
+			check(err == nil, fmt.Sprint("dial: ", err))
 			out := bytes.Repeat([]byte{'x'}, echoSize)
 			in := make([]byte, echoSize)
 			for r := 0; r < echoRounds; r++ {
 				out[0] = byte(r)
 				_, err := c.Write(out)
-				check(err == nil, "write")
+				check(err == nil, fmt.Sprint("write: ", err))
 				_, err = io.ReadFull(c, in)
-				check(err == nil, "read")
+				check(err == nil, fmt.Sprint("read: ", err))
 				if bytes.Equal(in, out) {
 					atomic.AddInt64(&ok, 1)
 				}

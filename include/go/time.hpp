@@ -22,12 +22,13 @@ namespace detail {
 
 class sleep_awaiter {
  public:
-  explicit sleep_awaiter(std::int64_t when) noexcept : when_(when) {}
+  // due: the deadline has passed already (sleep(d) with d <= 0 knows without a clock read).
+  sleep_awaiter(std::int64_t when, bool due) noexcept : when_(when), due_(due) {}
   sleep_awaiter(const sleep_awaiter&) = delete;
   ~sleep_awaiter() {
     if (parked_) timer_stop(&t_);  // destroyed asleep (runtime shutdown): leave the heap
   }
-  bool await_ready() const noexcept { return when_ <= nanotime(); }
+  bool await_ready() const noexcept { return due_; }
   bool await_suspend(std::coroutine_handle<> h) { return parked_ = park_sleep(&t_, when_, h); }
   void await_resume() const noexcept {}
 
@@ -35,6 +36,7 @@ class sleep_awaiter {
   GO_API static bool park_sleep(timer_node* t, std::int64_t when, std::coroutine_handle<> h);
   timer_node t_;
   std::int64_t when_;
+  bool due_;
   bool parked_ = false;
 };
 
@@ -91,10 +93,11 @@ class timer_handle {
 // <!-- /outline -->
 template <class Rep, class Period>
 [[nodiscard]] detail::sleep_awaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
-  return detail::sleep_awaiter(detail::deadline_from_now(d));
+  return detail::sleep_awaiter(detail::deadline_from_now(d), d <= d.zero());
 }
 [[nodiscard]] inline detail::sleep_awaiter sleep_until(clock::time_point tp) noexcept {
-  return detail::sleep_awaiter(detail::deadline_of(tp));
+  const std::int64_t when = detail::deadline_of(tp);
+  return detail::sleep_awaiter(when, when <= detail::nanotime());
 }
 
 // Go's time.After: a channel that receives the time once, after d. Usable in select.

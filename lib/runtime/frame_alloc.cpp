@@ -58,8 +58,25 @@ void* frame_cache::allocate(std::size_t cls) {
   list& l = lists_[cls];
   if (!l.head) {
     l.head = central_.take_batch(cls);
-    if (!l.head) return malloc_class(cls);
-    l.count = frame_batch;
+    if (!l.head) {
+      // The central list is empty too, as it is all through a spawn storm: get a whole
+      // batch from malloc, so this P comes back to the central lock once per batch
+      // instead of once per frame. Linked in malloc's order, so frames used one after
+      // another lie one after another.
+      void** tail = &l.head;
+      std::uint32_t n = 0;
+      for (; n < frame_batch; ++n) {
+        void* block = std::malloc(frame_class_size(cls));
+        if (!block) break;
+        *tail = block;
+        tail = &next_of(block);
+      }
+      *tail = nullptr;
+      if (n == 0) throw std::bad_alloc();
+      l.count = n;
+    } else {
+      l.count = frame_batch;
+    }
   }
   void* block = l.head;
   l.head = next_of(block);
