@@ -24,14 +24,25 @@ struct timer_impl {
   atomic<std::uint32_t> refs{1};
   bool armed = false;               // under mu: started, and not stopped since
   chan<clock::time_point> ch;       // nil for after_func
-  std::function<task<void>()> fn;   // after_func's call
 
   void retain() noexcept { refs.fetch_add(1, memory_order_relaxed); }
-  void release() noexcept {
-    // acq_rel: the last release sees every other holder's writes before deleting.
-    if (refs.fetch_sub(1, memory_order_acq_rel) == 1) delete this;
-  }
+  inline void release() noexcept;
 };
+
+// after_func's timer: the call lives only here, so a channel timer (a million of them
+// pending is a benchmark) does not carry an empty std::function.
+struct func_timer_impl : timer_impl {
+  std::function<task<void>()> fn;
+};
+
+void timer_impl::release() noexcept {
+  // acq_rel: the last release sees every other holder's writes before deleting.
+  if (refs.fetch_sub(1, memory_order_acq_rel) != 1) return;
+  if (ch.is_nil())  // made by timer_make as a func_timer_impl, and ch never changes
+    delete static_cast<func_timer_impl*>(this);
+  else
+    delete this;
+}
 
 namespace {
 
@@ -56,7 +67,7 @@ void func_fire(timer_node* t, std::int64_t, fire_batch& out) noexcept {
 void func_later(timer_node* t, sched* s) noexcept {
   timer_impl* ti = impl_of(t);
   try {
-    (void)spawn_on(s, ti->fn);  // detached, as Go's `go f()`
+    (void)spawn_on(s, static_cast<func_timer_impl*>(ti)->fn);  // detached, as Go's `go f()`
   } catch (...) {
     // The runtime is stopping (or out of memory): the call is dropped, as a timer
     // pending at shutdown would be.
@@ -113,18 +124,26 @@ bool sleep_awaiter::park_sleep(timer_node* t, std::int64_t when, std::coroutine_
 
 timer_impl* timer_make(std::int64_t when, std::int64_t period, chan<clock::time_point> ch,
                        std::function<task<void>()> fn, const char* what) {
-  auto* ti = new timer_impl;
-  ti->node.ops = ch.is_nil() ? &func_ops : &chan_ops;
+  timer_impl* ti;
+  if (ch.is_nil()) {
+    auto* f = new func_timer_impl;
+    f->fn = std::move(fn);
+    ti = f;
+    ti->node.ops = &func_ops;
+  } else {
+    ti = new timer_impl;
+    ti->ch = std::move(ch);
+    ti->node.ops = &chan_ops;
+  }
   ti->node.arg = ti;
   ti->node.period = period;
-  ti->ch = std::move(ch);
-  ti->fn = std::move(fn);
-  ti->retain();  // the heap's
+  ti->retain();  // the heap's (before the start: a worker may fire it at once)
   ti->armed = true;  // not shared yet: no lock needed
   try {
     timer_start(&ti->node, when, what);
-  } catch (...) {
-    delete ti;
+  } catch (...) {  // it never reached a heap: drop the heap's reference and ours
+    ti->release();
+    ti->release();
     throw;
   }
   return ti;
