@@ -134,8 +134,7 @@ void sched::runq_overflow(p& pp, g* gp) noexcept {
       continue;
     }
     batch[n] = gp;
-    for (std::uint32_t i = 0; i < n; ++i) batch[i]->schedlink = batch[i + 1];
-    global.push_batch(batch[0], batch[n], n + 1);
+    global.push_batch(batch, n + 1);
     return;
   }
 }
@@ -146,15 +145,12 @@ g* sched::take_global(p& pp) noexcept {
   // half a local queue.
   std::uint64_t len = global.size();
   std::uint32_t max = static_cast<std::uint32_t>(std::min<std::uint64_t>(len / nprocs + 1, runq::capacity / 2));
-  std::uint32_t n;
-  g* gp = global.pop_batch(max, n);
-  if (!gp) return nullptr;
-  for (g* it = gp->schedlink; it;) {
-    g* next = it->schedlink;
-    if (!pp.q.push_back(it)) runq_overflow(pp, it);
-    it = next;
-  }
-  return gp;
+  g* batch[runq::capacity / 2];
+  const std::uint32_t n = global.pop_batch(batch, max);
+  if (n == 0) return nullptr;
+  for (std::uint32_t i = 1; i < n; ++i)
+    if (!pp.q.push_back(batch[i])) runq_overflow(pp, batch[i]);
+  return batch[0];
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // queue (lib/runtime/inject.hpp).
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -77,15 +78,75 @@ TEST_CASE("the global queue keeps order across batches") {
   std::vector<g> gs(10);
   for (auto& x : gs) q.push(&x);
   CHECK(q.size() == 10);
-  std::uint32_t n;
-  g* first = q.pop_batch(4, n);
-  CHECK(n == 4);
-  CHECK(first == &gs[0]);
-  CHECK(first->schedlink == &gs[1]);
+  g* out[100];
+  CHECK(q.pop_batch(out, 4) == 4);
+  CHECK(out[0] == &gs[0]);
+  CHECK(out[3] == &gs[3]);
   CHECK(q.pop() == &gs[4]);
-  g* batch = q.pop_batch(100, n);
-  CHECK(n == 5);
-  CHECK(batch == &gs[5]);
+  CHECK(q.pop_batch(out, 100) == 5);
+  CHECK(out[0] == &gs[5]);
+  CHECK(out[4] == &gs[9]);
+  CHECK(q.empty());
+  CHECK(q.pop() == nullptr);
+}
+
+TEST_CASE("the global queue grows around its wrap point and shrinks when it empties") {
+  inject q;
+  std::vector<g> gs(20000);
+  // Wrap the ring first: push and pop so that the head is in the middle of the buffer.
+  g* out[256];
+  std::size_t next_in = 0, next_out = 0;
+  for (int round = 0; round < 3; ++round) {
+    g* batch[129];
+    for (auto& b : batch) b = &gs[next_in++];
+    q.push_batch(batch, 129);
+    std::uint32_t n = q.pop_batch(out, 100);
+    for (std::uint32_t i = 0; i < n; ++i) CHECK(out[i] == &gs[next_out++]);
+  }
+  // Now grow it well past the point where it is freed on emptying, in batches.
+  while (next_in < gs.size()) {
+    g* batch[129];
+    std::uint32_t n = 0;
+    while (n < 129 && next_in < gs.size()) batch[n++] = &gs[next_in++];
+    q.push_batch(batch, n);
+  }
+  CHECK(q.size() == gs.size() - next_out);
+  while (std::uint32_t n = q.pop_batch(out, 256))
+    for (std::uint32_t i = 0; i < n; ++i) REQUIRE(out[i] == &gs[next_out++]);
+  CHECK(next_out == gs.size());
+  CHECK(q.empty());
+  // Usable again after its buffer was freed.
+  q.push(&gs[0]);
+  CHECK(q.pop() == &gs[0]);
+}
+
+TEST_CASE("the global queue hands every g out exactly once under contention") {
+  inject q;
+  constexpr int per = 20000, producers = 2, consumers = 2;
+  std::vector<g> gs(per * producers);
+  std::vector<std::atomic<int>> seen(gs.size());
+  std::atomic<int> taken{0};
+  std::vector<std::thread> ts;
+  for (int p = 0; p < producers; ++p)
+    ts.emplace_back([&, p] {
+      for (int i = 0; i < per;) {
+        g* batch[7];
+        std::uint32_t n = 0;
+        while (n < 7 && i < per) batch[n++] = &gs[p * per + i++];
+        q.push_batch(batch, n);
+      }
+    });
+  for (int c = 0; c < consumers; ++c)
+    ts.emplace_back([&] {
+      g* out[64];
+      while (taken.load() < static_cast<int>(gs.size()))
+        if (std::uint32_t n = q.pop_batch(out, 64)) {
+          for (std::uint32_t i = 0; i < n; ++i) seen[out[i] - gs.data()].fetch_add(1);
+          taken.fetch_add(static_cast<int>(n));
+        }
+    });
+  for (auto& t : ts) t.join();
+  for (auto& s : seen) REQUIRE(s.load() == 1);
   CHECK(q.empty());
 }
 

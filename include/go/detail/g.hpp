@@ -5,7 +5,6 @@
 // frame (resume_point), which is what the scheduler resumes.
 //
 // Fields, and who may touch them:
-//   schedlink          the queue that currently holds the g (inject list, a batch in flight).
 //   resume_point       the g itself while running; whoever readies it afterwards reads it
 //                      after the ready (ordered by the queue's release/acquire). Null until
 //                      the g first runs: its root task is made then (g_ops::start).
@@ -99,7 +98,6 @@ inline constexpr std::uint32_t join_killed = 8;    // finished by the shutdown, 
 inline constexpr std::uint32_t join_by_thread = 16;  // with join_waiting: joiner is an outside_event
 
 struct g {
-  g* schedlink = nullptr;
   std::coroutine_handle<> resume_point;
   sched* owner = nullptr;
   const g_ops* ops = nullptr;
