@@ -8,6 +8,9 @@ import (
 
 func init() {
 	cases["sleepers"] = sleepers
+	// The C++ side of this row is the floor under sleepers (bench/time_bench.cpp), with no
+	// runtime at all; Go's side is the same sleepers workload.
+	cases["sleepers_floor"] = sleepers
 	cases["timers"] = timers
 	cases["ctx_tree"] = ctxTree
 }
