@@ -44,12 +44,13 @@ void sleepers() {
 }
 
 // The floor under sleepers: the same sleeps from the same sequence, each in a C++20
-// coroutine with the same body, run with no runtime at all -- one thread, a FIFO of
-// coroutines to resume, a binary heap of deadlines, and a nanosleep until the earliest
-// when nothing is runnable. Each coroutine's frame is made at spawn (malloc) and freed
-// when it ends; a sleep reads the clock once, as go::sleep does. What this row costs is
-// the memory, the clock reads and the heap; it does not overlap the spawn loop with the
-// starting of the sleeps, which a runtime on 2 cores could.
+// coroutine with the same body, run with no runtime at all -- one thread, a binary heap
+// of deadlines, a list of woken coroutines to resume, and a nanosleep until the
+// earliest when nothing is runnable. Each coroutine is made (malloc) and runs to its
+// sleep right where it is spawned, and frees itself when it ends; a sleep reads the
+// clock once, as go::sleep does. What this row costs is the memory, the clock reads and
+// the heap, all on one thread: a runtime on 2 cores could overlap the spawn loop with
+// the starting of the sleeps, which this does not.
 namespace bare {
 struct sleeper {
   struct promise_type {
