@@ -9,6 +9,7 @@
 #include "go/detail/chan_core.hpp"
 
 #include <cstdlib>
+#include <limits>
 #include <new>
 
 #include "go/detail/park.hpp"
@@ -17,14 +18,21 @@
 
 namespace go::detail {
 
-chan_core* chan_core::make(std::size_t capacity, const elem_ops* ops) {
-  // One block: the core, then the ring buffer, aligned for the element type.
-  std::size_t align = ops->align > alignof(chan_core) ? ops->align : alignof(chan_core);
-  std::size_t head = (sizeof(chan_core) + ops->align - 1) / ops->align * ops->align;
-  std::size_t bytes = head + capacity * ops->size;
-  void* mem = ::operator new(bytes, std::align_val_t(align));
+void throw_makechan_size() { throw error(errc::invalid_argument, "makechan: size out of range"); }
+
+chan_core* chan_core::make(std::uint64_t capacity, const elem_ops* ops, bool timer) {
+  // One block: the core, then the ring buffer, aligned for the element type. Every
+  // step is checked: capacity * size must not wrap (Go's makechan: "overflow ||
+  // mem > maxAlloc-hchanSize").
+  const std::size_t align = ops->align > alignof(chan_core) ? ops->align : alignof(chan_core);
+  const std::size_t head = (sizeof(chan_core) + ops->align - 1) / ops->align * ops->align;
+  if (ops->size != 0 && capacity > (max_alloc - head) / ops->size) throw_makechan_size();
+  if (capacity > std::numeric_limits<std::size_t>::max()) throw_makechan_size();
+  const std::size_t bytes = head + static_cast<std::size_t>(capacity) * ops->size;
+  void* mem = ::operator new(bytes, std::align_val_t(align), std::nothrow);
+  if (!mem) throw_makechan_size();
   auto* buf = static_cast<std::byte*>(mem) + head;
-  return ::new (mem) chan_core(capacity, ops, buf);
+  return ::new (mem) chan_core(static_cast<std::size_t>(capacity), ops, buf, timer);
 }
 
 chan_core::~chan_core() {

@@ -24,6 +24,7 @@
 #include "go/context.hpp"
 
 #include "go/detail/spinlock.hpp"
+#include "runtime/sched.hpp"
 
 namespace go::detail {
 
@@ -122,13 +123,22 @@ std::exception_ptr error_of(errc e) { return std::make_exception_ptr(error(e)); 
 
 
 // The deleter of every node: leave the parent's list and stop the deadline timer while
-// the node is still whole, then free it.
+// the node is still whole, then free it. Hooks still listed can only be after_func
+// registrations (a wait holds its ctx): the node can never be done now, so they are
+// dropped, after the lock is released (dropping one may destroy its f).
 void destroy_node(ctx_node* n) noexcept {
   if (n->k == ctx_node::kind::cancel) {
     unregister(n);
     n->mu.lock();
     if (n->timer) n->timer->stop();
+    ctx_hook* hooks = std::exchange(n->hooks, nullptr);
+    for (ctx_hook* h = hooks; h; h = h->next) h->listed = false;
     n->mu.unlock();
+    for (ctx_hook* h = hooks; h;) {
+      ctx_hook* next = h->next;  // read first: drop may free h
+      if (h->drop) h->drop(h);
+      h = next;
+    }
   }
   delete n;
 }
@@ -227,14 +237,110 @@ bool ctx_add_hook(ctx_node* n, ctx_hook* h) noexcept {
   return true;
 }
 
-void ctx_remove_hook(ctx_node* n, ctx_hook* h) noexcept {
+bool ctx_remove_hook(ctx_node* n, ctx_hook* h) noexcept {
   n->mu.lock();  // if a cancel is running h, this waits for it to finish
-  if (h->listed) {
+  const bool listed = h->listed;
+  if (listed) {
     (h->prev ? h->prev->next : n->hooks) = h->next;
     if (h->next) h->next->prev = h->prev;
     h->listed = false;
   }
   n->mu.unlock();
+  return listed;
+}
+
+// -- context.AfterFunc --
+//
+// A registration is the state's hook in the canceler's list; while listed, the hook owns
+// the state's `self` reference. Exactly one of three takes the hook off the list, and
+// that one releases `self`:
+//   - the cancel (the hook's fn, under the canceler's lock): if it moves phase 0 -> 1, f
+//     starts in a goroutine; if stop() got there first (phase 2), nothing runs;
+//   - stop(): it moves phase 0 -> 2 first (the decision), then, if the canceler still
+//     exists (weak_ptr), takes the hook off; if the cancel took it off meanwhile, the
+//     cancel releases;
+//   - the canceler's destruction (drop, outside its lock): it can never be done now.
+// `self` may be released under the canceler's lock (by the cancel): the state then holds
+// nothing that takes a lock when destroyed (f is gone, the canceler is only weak).
+namespace {
+
+struct spawn_args {
+  after_func_base* st;
+  bool started;
+};
+
+bool spawn_on_live(sched* s, void* arg) noexcept {
+  auto* a = static_cast<spawn_args*>(arg);
+  a->started = a->st->spawn(a->st, s);
+  return true;
+}
+
+// f's goroutine, on its runtime: directly on a worker of it, else through the registry
+// (the cancel may come from an outside thread, after the runtime is gone).
+void start_after_func(after_func_base* st) noexcept {
+  worker_tls& t = tls();
+  if (t.s && t.s->serial == st->runtime_serial) {
+    st->spawn(st, t.s);
+    return;
+  }
+  spawn_args a{st, false};
+  if (!with_live_sched(st->runtime_serial, &spawn_on_live, &a)) st->discard(st);
+}
+
+after_func_base* state_of(ctx_hook* h) noexcept {
+  return reinterpret_cast<after_func_base::hook_t*>(h)->self;  // h is hook_t's first member
+}
+
+void after_func_fire(ctx_hook* h) noexcept {  // under the canceler's lock; cancel unlisted h
+  after_func_base* st = state_of(h);
+  int registered = 0;
+  if (st->phase.compare_exchange_strong(registered, 1, memory_order_acq_rel)) start_after_func(st);
+  std::shared_ptr<after_func_base> self = std::move(st->self);  // last touch of *st
+}
+
+void after_func_drop(ctx_hook* h) noexcept {  // the canceler is being destroyed
+  after_func_base* st = state_of(h);
+  int registered = 0;
+  if (st->phase.compare_exchange_strong(registered, 2, memory_order_acq_rel)) st->discard(st);
+  std::shared_ptr<after_func_base> self = std::move(st->self);
+}
+
+// The shared_ptr that owns the canceler of ctx: the ctx's own, or the parent link of the
+// canceler's child on the way up.
+std::weak_ptr<ctx_node> canceler_weak(const context& ctx) noexcept {
+  const std::shared_ptr<ctx_node>* sp = &ctx_access::ptr(ctx);
+  ctx_node* k = ctx_canceler(sp->get());
+  while (sp->get() != k) sp = &(*sp)->parent;
+  return *sp;
+}
+
+}  // namespace
+
+void after_func_register(const std::shared_ptr<after_func_base>& st, const context& ctx) {
+  ctx_node* k = ctx_canceler(ctx_access::node(ctx));
+  sched* s = current_sched_or_throw("go::after_func");
+  st->runtime_serial = s->serial;
+  st->canceler = canceler_weak(ctx);
+  st->hook.self = st.get();
+  st->hook.h.fn = &after_func_fire;
+  st->hook.h.drop = &after_func_drop;
+  st->self = st;  // the hook's reference, set before it can be listed
+  if (ctx_add_hook(k, &st->hook.h)) return;
+  // Done already: Go's AfterFunc runs f at once (in its goroutine).
+  st->self.reset();
+  st->phase.store(1, memory_order_relaxed);  // not shared yet
+  if (!st->spawn(st.get(), s)) throw error(errc::runtime_stopped, "go::after_func: the runtime is stopping");
+}
+
+bool after_func_stop(after_func_base* st) noexcept {
+  int registered = 0;
+  if (!st->phase.compare_exchange_strong(registered, 2, memory_order_acq_rel)) return false;
+  st->discard(st);  // ours alone now: the cancel lost the decision
+  if (std::shared_ptr<ctx_node> k = st->canceler.lock()) {  // outside every lock: may be the last reference
+    if (ctx_remove_hook(k.get(), &st->hook.h)) st->self.reset();
+  }
+  // Else the canceler is being destroyed: its drop releases self.
+  return true;
 }
 
 const atomic<int>& ctx_err_flag(ctx_node* n) noexcept { return n->err; }

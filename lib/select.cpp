@@ -2,7 +2,8 @@
 //
 //   1. Shuffle the poll order (uniformly: every ready case equally likely) and sort the
 //      lock order by channel address (Go's sellock: a global order, so two selects on
-//      the same channels cannot deadlock). Nil-channel cases take part in neither.
+//      the same channels cannot deadlock), cases on one channel in random order among
+//      themselves. Nil-channel cases take part in neither.
 //   2. Lock every distinct channel, in lock order; a channel listed twice is locked once.
 //   3. Poll pass: in poll order, complete the first case that can complete now. This is
 //      an atomic snapshot over all the channels, since all are locked.
@@ -87,6 +88,17 @@ bool select_core::start(std::coroutine_handle<> h) {
   std::sort(lock, lock + nlocked_, [this](std::uint16_t a, std::uint16_t b) {
     return std::less<chan_core*>()(cases_[a].c, cases_[b].c);
   });
+  // Cases on one channel are enqueued in lock order, and a waker takes the first one in
+  // the queue: shuffle each run of equal channels, so that once parked each of them is
+  // as likely to be chosen as the others (Go gets this from its randomized heap sort).
+  for (std::uint16_t k = 1, run = 0; k < nlocked_; ++k) {
+    if (cases_[lock[k]].c != cases_[lock[run]].c) {
+      run = k;  // a new channel starts here
+      continue;
+    }
+    std::uint16_t j = static_cast<std::uint16_t>(run + select_rand() % (k - run + 1u));  // Fisher-Yates step
+    std::swap(lock[k], lock[j]);
+  }
 
   lock_all();  // (2)
   g* to_ready = nullptr;

@@ -177,7 +177,7 @@ bool timer_impl_reset(timer_impl* ti, std::int64_t when, std::int64_t period, co
 }
 
 recv_only<clock::time_point> after_when(std::int64_t when) {
-  auto ch = make_chan<clock::time_point>(1);
+  auto ch = make_timer_chan();
   timer_release(timer_make(when, 0, ch, {}, "go::after"));  // only the heap holds it now
   return ch;
 }

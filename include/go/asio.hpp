@@ -42,12 +42,13 @@ GO_API asio::io_context& io_context();
 // a std::tuple). go::use_go(ctx) also cancels the operation (Asio's per-operation
 // cancellation, cancellation_type::all) once ctx is done, and then throws go::error
 // with ctx's error.
+// The token holds a reference to its ctx, so an operation started with
+// use_go(<a temporary context>) and awaited later still has it.
 struct use_go_t {
-  detail::ctx_node* ctx = nullptr;
-  use_go_t operator()(const context& c) const noexcept { return use_go_t{detail::ctx_access::canceler(c)}; }
+  detail::ctx_hold ctx;
+  use_go_t operator()(context c) const noexcept { return use_go_t{detail::ctx_access::hold(std::move(c))}; }
 };
-inline constexpr use_go_t use_go{};
-static_assert(std::is_trivially_destructible_v<use_go_t>);
+inline const use_go_t use_go{};  // constant-initialized (a null reference)
 
 namespace detail {
 
@@ -80,18 +81,18 @@ template <class Init, class ArgsTuple, class... Sig>
 class [[nodiscard]] asio_awaiter {
  public:
   asio_awaiter(Init init, ArgsTuple args, use_go_t token)
-      : init_(std::move(init)), args_(std::move(args)), ctx_(token.ctx) {}
+      : init_(std::move(init)), args_(std::move(args)), ctx_(std::move(token.ctx)) {}
   asio_awaiter(asio_awaiter&&) = default;  // moved only before it is awaited
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
     gp_ = current_g_or_throw("co_await with go::use_go");
-    if (ctx_) {
+    if (ctx_.canceler) {
       cancel_ = std::make_shared<asio_cancel>();
       cancel_->ioc = &current_io_context();
       hook_.self = this;
       hook_.h.fn = &on_cancel;
-      if (!ctx_add_hook(ctx_, &hook_.h)) throw_ctx_err(ctx_);
+      if (!ctx_add_hook(ctx_.canceler, &hook_.h)) throw_ctx_err(ctx_.canceler);
       hooked_ = true;
     }
     park(gp_, h, wait_reason::io, &start, this);
@@ -141,7 +142,7 @@ class [[nodiscard]] asio_awaiter {
     if (self->cancel_->started.load()) post_cancel(self->cancel_);
   }
   void unhook() noexcept {
-    if (hooked_) ctx_remove_hook(ctx_, &hook_.h);
+    if (hooked_) ctx_remove_hook(ctx_.canceler, &hook_.h);
     hooked_ = false;
   }
 
@@ -152,7 +153,7 @@ class [[nodiscard]] asio_awaiter {
     if constexpr (sizeof...(Sig) > 0 && std::is_same_v<first, std::error_code>) {
       const std::error_code& ec = std::get<0>(r);
       if (ec) {
-        if (canceled_ && ec == asio::error::operation_aborted) throw_ctx_err(ctx_);
+        if (canceled_ && ec == asio::error::operation_aborted) throw_ctx_err(ctx_.canceler);
         throw std::system_error(ec);
       }
       return rest<1>(r, std::make_index_sequence<sizeof...(Sig) - 1>{});
@@ -172,7 +173,7 @@ class [[nodiscard]] asio_awaiter {
 
   Init init_;
   ArgsTuple args_;
-  ctx_node* ctx_;
+  ctx_hold ctx_;
   struct hook_t {
     ctx_hook h;
     asio_awaiter* self = nullptr;
@@ -193,6 +194,6 @@ struct asio::async_result<go::use_go_t, void(Sig...)> {
   static auto initiate(Initiation&& init, go::use_go_t token, InitArgs&&... args) {
     using tuple = std::tuple<std::decay_t<InitArgs>...>;
     return go::detail::asio_awaiter<std::decay_t<Initiation>, tuple, Sig...>(
-        std::forward<Initiation>(init), tuple(std::forward<InitArgs>(args)...), token);
+        std::forward<Initiation>(init), tuple(std::forward<InitArgs>(args)...), std::move(token));
   }
 };

@@ -1,8 +1,11 @@
 // go::chan<T>: Go's channels.
 #pragma once
 
+#include <concepts>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
 #include <new>
 #include <optional>
 #include <utility>
@@ -68,11 +71,16 @@ struct elem_slot {
   void destroy() noexcept { std::launder(reinterpret_cast<T*>(bytes))->~T(); }
 };
 
+// The awaiters borrow the channel from the handle they were made from (no atomic on
+// the hot path), or, made from a temporary handle (`make_chan<int>(1).send(v)`), own it:
+// the handle's reference moves in, so the channel lives as long as the awaiter.
 template <class T>
 class send_awaiter {
  public:
   template <class U>
   send_awaiter(chan_core* c, U&& v) : c_(c), value_(std::forward<U>(v)) {}
+  template <class U>
+  send_awaiter(chan_ref owned, U&& v) : c_(owned.get()), owned_(std::move(owned)), value_(std::forward<U>(v)) {}
   send_awaiter(const send_awaiter&) = delete;
   ~send_awaiter() {
     if (w_.queued) c_->cancel(&w_);  // destroyed while parked (runtime shutdown)
@@ -93,6 +101,7 @@ class send_awaiter {
 
  private:
   chan_core* c_;
+  chan_ref owned_;  // null when borrowed
   T value_;
   chan_waiter w_;
   bool parked_ = false;
@@ -102,6 +111,7 @@ template <class T>
 class recv_awaiter {
  public:
   explicit recv_awaiter(chan_core* c) noexcept : c_(c) {}
+  explicit recv_awaiter(chan_ref owned) noexcept : c_(owned.get()), owned_(std::move(owned)) {}
   recv_awaiter(const recv_awaiter&) = delete;
   ~recv_awaiter() {
     if (w_.queued)
@@ -126,6 +136,7 @@ class recv_awaiter {
 
  private:
   chan_core* c_;
+  chan_ref owned_;  // null when borrowed
   elem_slot<T> slot_;
   chan_waiter w_;
   bool taken_ = false;
@@ -175,9 +186,13 @@ class chan {
 
   chan() noexcept = default;  // nil
 
-  [[nodiscard]] detail::send_awaiter<T> send(const T& v) const { return {c(), v}; }
-  [[nodiscard]] detail::send_awaiter<T> send(T&& v) const { return {c(), std::move(v)}; }
-  [[nodiscard]] detail::recv_awaiter<T> recv() const noexcept { return detail::recv_awaiter<T>(c()); }
+  // On a temporary handle the awaiter takes the handle's reference (see send_awaiter).
+  [[nodiscard]] detail::send_awaiter<T> send(const T& v) const& { return {c(), v}; }
+  [[nodiscard]] detail::send_awaiter<T> send(T&& v) const& { return {c(), std::move(v)}; }
+  [[nodiscard]] detail::send_awaiter<T> send(const T& v) && { return {std::move(ref_), v}; }
+  [[nodiscard]] detail::send_awaiter<T> send(T&& v) && { return {std::move(ref_), std::move(v)}; }
+  [[nodiscard]] detail::recv_awaiter<T> recv() const& noexcept { return detail::recv_awaiter<T>(c()); }
+  [[nodiscard]] detail::recv_awaiter<T> recv() && noexcept { return detail::recv_awaiter<T>(std::move(ref_)); }
   // Receive and send that a context cancels (defined in go/context.hpp): they throw
   // go::error with ctx's error once ctx is done.
   [[nodiscard]] task<std::optional<T>> recv(context ctx) const;
@@ -211,8 +226,6 @@ class chan {
   friend bool operator==(const chan& a, const chan& b) noexcept { return a.c() == b.c(); }
 
  private:
-  template <class U>
-  friend chan<U> make_chan(std::size_t);
   friend struct detail::chan_access;
   explicit chan(detail::chan_ref r) noexcept : ref_(std::move(r)) {}
   detail::chan_core* c() const noexcept { return ref_.get(); }
@@ -220,11 +233,6 @@ class chan {
   detail::chan_ref ref_;
 };
 
-// Go's make(chan T, capacity). Capacity 0 is an unbuffered (rendezvous) channel.
-template <class T>
-[[nodiscard]] chan<T> make_chan(std::size_t capacity = 0) {
-  return chan<T>(detail::chan_ref(detail::chan_core::make(capacity, &detail::elem_ops_for<T>::ops)));
-}
 
 namespace detail {
 // What both directional views offer: the channel's size, and nil-ness.
@@ -248,8 +256,10 @@ template <class T>
 class send_only : public detail::chan_view<T> {
  public:
   using detail::chan_view<T>::chan_view;
-  [[nodiscard]] auto send(const T& v) const { return this->ch_.send(v); }
-  [[nodiscard]] auto send(T&& v) const { return this->ch_.send(std::move(v)); }
+  [[nodiscard]] auto send(const T& v) const& { return this->ch_.send(v); }
+  [[nodiscard]] auto send(T&& v) const& { return this->ch_.send(std::move(v)); }
+  [[nodiscard]] auto send(const T& v) && { return std::move(this->ch_).send(v); }
+  [[nodiscard]] auto send(T&& v) && { return std::move(this->ch_).send(std::move(v)); }
   [[nodiscard]] task<void> send(T v, context ctx) const;  // go/context.hpp
   bool try_send(T&& v) const { return this->ch_.try_send(std::move(v)); }
   bool try_send(const T& v) const { return this->ch_.try_send(v); }
@@ -261,13 +271,18 @@ template <class T>
 class recv_only : public detail::chan_view<T> {
  public:
   using detail::chan_view<T>::chan_view;
-  [[nodiscard]] auto recv() const noexcept { return this->ch_.recv(); }
+  [[nodiscard]] auto recv() const& noexcept { return this->ch_.recv(); }
+  [[nodiscard]] auto recv() && noexcept { return std::move(this->ch_).recv(); }
   [[nodiscard]] task<std::optional<T>> recv(context ctx) const;  // go/context.hpp
   try_recv_result<T> try_recv() const { return this->ch_.try_recv(); }
 };
 
 namespace detail {
 struct chan_access {
+  template <class T>
+  static chan<T> make(chan_core* c) noexcept {
+    return chan<T>(chan_ref(c));
+  }
   template <class T>
   static chan_core* core(const chan<T>& ch) noexcept {
     return ch.c();
@@ -276,7 +291,39 @@ struct chan_access {
   static chan_core* core(const chan_view<T>& ch) noexcept {
     return ch.ch_.c();
   }
+  // The handle's counted reference: taken from a temporary (no atomic), copied otherwise.
+  template <class T>
+  static chan_ref ref(chan<T>&& ch) noexcept {
+    return std::move(ch.ref_);
+  }
+  template <class T>
+  static chan_ref ref(chan_view<T>&& ch) noexcept {
+    return std::move(ch.ch_.ref_);
+  }
+  template <class T>
+  static chan_ref ref(const chan<T>& ch) noexcept {
+    return ch.ref_;
+  }
+  template <class T>
+  static chan_ref ref(const chan_view<T>& ch) noexcept {
+    return ch.ch_.ref_;
+  }
 };
 }  // namespace detail
+
+namespace detail {
+[[noreturn]] GO_API void throw_makechan_size();
+}
+
+// Go's make(chan T, capacity). Capacity 0 is an unbuffered (rendezvous) channel. A
+// negative capacity, or one whose buffer cannot be allocated, throws
+// go::error(invalid_argument), "makechan: size out of range", as Go panics.
+template <class T, std::integral N = std::size_t>
+[[nodiscard]] chan<T> make_chan(N capacity = 0) {
+  if constexpr (std::is_signed_v<N>)
+    if (capacity < 0) detail::throw_makechan_size();
+  return detail::chan_access::make<T>(
+      detail::chan_core::make(static_cast<std::uint64_t>(capacity), &detail::elem_ops_for<T>::ops));
+}
 
 }  // namespace go

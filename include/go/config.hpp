@@ -1,6 +1,8 @@
 // Version, export macro and build-time knobs.
 #pragma once
 
+#include "go/detail/build_config.hpp"  // GO_CHECKS: how the library was built
+
 #define GOCORO_VERSION_MAJOR 0
 #define GOCORO_VERSION_MINOR 1
 #define GOCORO_VERSION_PATCH 0

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -41,7 +42,8 @@ class done_chan : public recv_only<std::monostate> {
  public:
   using recv_only<std::monostate>::recv_only;
   done_chan(recv_only<std::monostate> c) noexcept : recv_only<std::monostate>(std::move(c)) {}
-  auto operator co_await() const noexcept { return recv(); }
+  auto operator co_await() const& noexcept { return recv(); }
+  auto operator co_await() && noexcept { return std::move(*this).recv(); }  // owns the channel
 };
 
 // A typed key for context values (Go's unexported key types): keys compare by
@@ -151,6 +153,10 @@ struct ctx_access {
   static ctx_node* node(const context& c) noexcept { return c.n_.get(); }
   static const std::shared_ptr<ctx_node>& ptr(const context& c) noexcept { return c.n_; }
   static ctx_node* canceler(const context& c) noexcept { return ctx_canceler(c.n_.get()); }
+  static ctx_hold hold(context c) noexcept {
+    ctx_node* k = ctx_canceler(c.n_.get());
+    return k ? ctx_hold{std::move(c.n_), k} : ctx_hold{};
+  }
   static context make(std::shared_ptr<ctx_node> n) noexcept { return context(std::move(n)); }
   template <class F>
   static F func(std::shared_ptr<ctx_node> n) noexcept {
@@ -166,45 +172,82 @@ struct ctx_access {
 
 // <!-- outline:context_after_func -->
 // go::after_func(ctx, f): Go's context.AfterFunc. Once ctx is done, f runs in a goroutine
-//   of its own (f returns a go::task or is a plain callable). stop() unregisters it:
-//   true if that kept f from running, false if f has started or stop ran before.
-//   Registering on a cancelable ctx needs a running runtime: a goroutine waits for ctx.
+//   of its own (f returns a go::task or is a plain callable); if ctx is done already, at
+//   once. stop() unregisters it: true if that kept f from running, false if f has
+//   started or stop ran before. A registration is a hook in the ctx's list, not a
+//   goroutine: a stopped one costs nothing afterwards, and f and everything it captured
+//   are destroyed by stop(). Registering needs a running runtime (f runs on it);
+//   dropping the handle does not unregister, as in Go. A ctx that can never be done
+//   again (its last handle dropped) drops its registrations: f never runs. f does not
+//   run if its runtime has stopped by the time ctx is done.
 // <!-- /outline -->
+namespace detail {
+// One registration (lib/context.cpp has the protocol). The hook is listed in the
+// canceler's hooks and then holds `self`, the registration's reference to the state;
+// whoever takes the hook off the list (the cancel, stop(), or the canceler's end)
+// releases it. phase decides, once, whether f runs: 0 registered, 1 started, 2 stopped.
+struct after_func_base {
+  struct hook_t {
+    ctx_hook h;  // first member: the hook's functions find the state from it
+    after_func_base* self;
+  } hook{};
+  atomic<int> phase{0};
+  std::weak_ptr<ctx_node> canceler;        // the node whose list holds the hook
+  std::shared_ptr<after_func_base> self;   // the hook's reference while listed
+  std::uint64_t runtime_serial = 0;        // the runtime f runs on
+  // Start f in a goroutine of s (after phase went 0 -> 1), or destroy f (0 -> 2).
+  bool (*spawn)(after_func_base* st, sched* s) noexcept = nullptr;
+  void (*discard)(after_func_base* st) noexcept = nullptr;
+};
+GO_API void after_func_register(const std::shared_ptr<after_func_base>& st, const context& ctx);
+GO_API bool after_func_stop(after_func_base* st) noexcept;
+
+template <class F>
+struct after_func_state final : after_func_base {
+  explicit after_func_state(F fn) : f(std::move(fn)) {
+    spawn = &spawn_f;
+    discard = &discard_f;
+  }
+  std::optional<F> f;  // until it is moved into its goroutine, or discarded
+
+  static bool spawn_f(after_func_base* b, sched* s) noexcept {
+    auto* st = static_cast<after_func_state*>(b);
+    auto body = [fn = std::move(*st->f)]() mutable -> task<void> {
+      if constexpr (is_task_v<std::invoke_result_t<F&>>)
+        co_await std::invoke(fn);
+      else
+        std::invoke(fn);
+    };
+    st->f.reset();
+    try {
+      spawn_on(s, std::move(body));  // detached, as Go's `go f()`
+      return true;
+    } catch (...) {
+      return false;  // the runtime has stopped (or no memory): f is dropped
+    }
+  }
+  static void discard_f(after_func_base* b) noexcept { static_cast<after_func_state*>(b)->f.reset(); }
+};
+}  // namespace detail
+
 class context_after_func {
  public:
-  bool stop() noexcept {
-    int waiting = 0;
-    if (!st_ || !st_->phase.compare_exchange_strong(waiting, 2, detail::memory_order_acq_rel)) return false;
-    st_->stop.close();
-    return true;
-  }
+  bool stop() noexcept { return st_ && detail::after_func_stop(st_.get()); }
 
  private:
   template <class F>
   friend context_after_func after_func(const context& ctx, F f);
-  struct state {
-    detail::atomic<int> phase{0};  // 0 waiting, 1 f started, 2 stopped: one CAS decides
-    chan<std::monostate> stop = make_chan<std::monostate>();
-  };
-  std::shared_ptr<state> st_ = std::make_shared<state>();
+  std::shared_ptr<detail::after_func_base> st_;
 };
 
 template <class F>
 context_after_func after_func(const context& ctx, F f) {
   context_after_func h;
-  if (!detail::ctx_access::canceler(ctx)) return h;  // never done: f never runs
-  auto waiter = [ctx, st = h.st_, f = std::move(f)]() mutable -> task<void> {
-    auto done = ctx.done();
-    auto stop = recv_only<std::monostate>(st->stop);
-    auto r = co_await select(go::recv(done), go::recv(stop));
-    int waiting = 0;
-    if (r.index() != 0 || !st->phase.compare_exchange_strong(waiting, 1, detail::memory_order_acq_rel)) co_return;
-    if constexpr (detail::is_task_v<std::invoke_result_t<F&>>)
-      co_await std::invoke(f);
-    else
-      std::invoke(f);
-  };
-  spawn(std::move(waiter));
+  h.st_ = std::make_shared<detail::after_func_state<F>>(std::move(f));
+  if (detail::ctx_access::canceler(ctx))
+    detail::after_func_register(h.st_, ctx);
+  else
+    h.st_->discard(h.st_.get());  // never done: f never runs; stop() still reports true once
   return h;
 }
 

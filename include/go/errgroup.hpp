@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <string>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -28,14 +29,16 @@ namespace go {
 // try_go(f): starts f only if a slot is free at once; returns whether it did.
 // wait(): `co_await g.wait()` waits for every goroutine started by go/try_go, then
 //   rethrows the first failure (an error_code as a std::system_error).
-// set_limit(n): at most n goroutines of the group at once (n < 0: no limit). Changing
-//   it while goroutines of the group run throws go::error(invalid_argument), as Go panics.
+// set_limit(n): at most n goroutines of the group at once (n < 0: no limit). With n == 0,
+//   as in Go, try_go returns false and `co_await g.go(f)` blocks for good. Changing it
+//   while goroutines of the group run throws go::error(invalid_argument), as Go panics.
 // The errgroup may be moved; its goroutines share its state, not the object.
 // <!-- /outline -->
 class errgroup {
   struct state {
     wait_group wg;
-    std::unique_ptr<semaphore> slots;  // null: no limit
+    std::unique_ptr<semaphore> slots;  // null: no limit, or a limit of 0 (no slot ever)
+    bool no_slots = false;             // set_limit(0): go() blocks forever, try_go fails
     detail::atomic<bool> failed{false};
     std::exception_ptr first;         // written once, by the goroutine that set failed
     std::optional<cancel_cause_func> cancel;
@@ -60,8 +63,10 @@ class errgroup {
 
   void set_limit(int n) {
     if (st_->wg.count() != 0)
-      throw error(errc::invalid_argument, "errgroup: modify limit while goroutines in the group are still active");
-    st_->slots = n < 0 ? nullptr : std::make_unique<semaphore>(n);
+      throw error(errc::invalid_argument, "errgroup: modify limit while " + std::to_string(st_->wg.count()) +
+                                              " goroutines in the group are still active");
+    st_->no_slots = n == 0;  // Go's make(chan token, 0): a send that never completes
+    st_->slots = n <= 0 ? nullptr : std::make_unique<semaphore>(n);
   }
 
   template <class F>
@@ -69,11 +74,15 @@ class errgroup {
    public:
     go_awaiter(std::shared_ptr<state> st, F f) : st_(std::move(st)), f_(std::move(f)) {}
     bool await_ready() {
-      if (st_->slots) return false;
+      if (st_->slots || st_->no_slots) return false;
       start(st_, std::move(f_));
       return true;
     }
     bool await_suspend(std::coroutine_handle<> h) {
+      if (st_->no_slots) {  // a limit of 0: no slot will ever free up (Go blocks for good)
+        detail::park_forever(h, detail::wait_reason::chan_send);
+        return true;
+      }
       acquire_.emplace(*st_->slots, 1);
       return acquire_->await_suspend(h);
     }
@@ -94,7 +103,7 @@ class errgroup {
 
   template <class F>
   bool try_go(F&& f) {
-    if (st_->slots && !st_->slots->try_acquire(1)) return false;
+    if (st_->no_slots || (st_->slots && !st_->slots->try_acquire(1))) return false;
     start(st_, std::forward<F>(f));
     return true;
   }

@@ -81,12 +81,15 @@ class conn {
 // go::net::listener: a listening TCP socket (Go's net.Listener). accept() waits for a
 //   connection; close() wakes a goroutine blocked in accept with
 //   go::error(closed_connection). addr() is the bound address ("127.0.0.1:40123").
+//   set_deadline(t) (Go's TCPListener.SetDeadline): once t has passed, accept fails
+//   with go::error(timeout), "i/o timeout", even with a connection waiting.
 // <!-- /outline -->
 class listener {
  public:
   listener() noexcept = default;
   [[nodiscard]] GO_API task<conn> accept() const;
   GO_API void close() const;
+  GO_API void set_deadline(time_point t) const;
   [[nodiscard]] GO_API std::string addr() const;
 
  private:

@@ -18,12 +18,18 @@
 namespace go {
 
 // A receive case: `go::recv(ch)`; its result is std::optional<T> (nullopt: closed).
+//
+// A case borrows the channel of the handle it was made from, or owns it when made from
+// a temporary handle (`go::recv(go::after(d))`, `go::recv(go::make_chan<int>())`): the
+// temporary's reference moves into the case (no atomic), so a select built from
+// temporaries and awaited later still has its channels.
 template <class T>
 class recv_case {
  public:
   using result_type = std::optional<T>;
   explicit recv_case(detail::chan_core* c) noexcept : c_(c) {}
-  recv_case(recv_case&& o) noexcept : c_(o.c_) {}
+  explicit recv_case(detail::chan_ref owned) noexcept : c_(owned.get()), owned_(std::move(owned)) {}
+  recv_case(recv_case&& o) noexcept : c_(o.c_), owned_(std::move(o.owned_)) {}
 
   detail::scase make_case() noexcept { return {c_, slot_.ptr(), false}; }
   result_type take(bool received) noexcept { return received ? result_type(slot_.take()) : std::nullopt; }
@@ -33,6 +39,7 @@ class recv_case {
 
  private:
   detail::chan_core* c_;
+  detail::chan_ref owned_;  // null when borrowed
   detail::elem_slot<T> slot_;
 };
 
@@ -44,6 +51,8 @@ class send_case {
   using result_type = std::monostate;
   template <class U>
   send_case(detail::chan_core* c, U&& v) : c_(c), value_(std::forward<U>(v)) {}
+  template <class U>
+  send_case(detail::chan_ref owned, U&& v) : c_(owned.get()), owned_(std::move(owned)), value_(std::forward<U>(v)) {}
 
   detail::scase make_case() noexcept { return {c_, &value_, true}; }
   result_type take(bool) noexcept { return {}; }
@@ -51,6 +60,7 @@ class send_case {
 
  private:
   detail::chan_core* c_;
+  detail::chan_ref owned_;  // null when borrowed
   T value_;
 };
 
@@ -60,10 +70,15 @@ struct default_case_t {
 };
 inline constexpr default_case_t default_case{};
 
+// go::recv(ch): ch is a chan<T>, a recv_only<T> or a ctx's done(). A named handle is
+// borrowed (it must outlive the select); a temporary one is owned by the case.
 template <class Ch>
-[[nodiscard]] auto recv(const Ch& ch) noexcept {
+[[nodiscard]] auto recv(Ch&& ch) noexcept {
   using T = typename std::decay_t<decltype(ch.try_recv().value)>::value_type;
-  return recv_case<T>(detail::chan_access::core(ch));
+  if constexpr (std::is_lvalue_reference_v<Ch>)
+    return recv_case<T>(detail::chan_access::core(ch));
+  else  // a temporary (a const one is copied: one atomic)
+    return recv_case<T>(detail::chan_access::ref(std::forward<Ch>(ch)));
 }
 template <class T, class U>
 [[nodiscard]] send_case<T> send(const chan<T>& ch, U&& v) {
@@ -72,6 +87,14 @@ template <class T, class U>
 template <class T, class U>
 [[nodiscard]] send_case<T> send(const send_only<T>& ch, U&& v) {
   return send_case<T>(detail::chan_access::core(ch), std::forward<U>(v));
+}
+template <class T, class U>
+[[nodiscard]] send_case<T> send(chan<T>&& ch, U&& v) {
+  return send_case<T>(detail::chan_access::ref(std::move(ch)), std::forward<U>(v));
+}
+template <class T, class U>
+[[nodiscard]] send_case<T> send(send_only<T>&& ch, U&& v) {
+  return send_case<T>(detail::chan_access::ref(std::move(ch)), std::forward<U>(v));
 }
 
 // What a select did: which case ran (its position in the argument list) and, for a
@@ -199,27 +222,29 @@ template <class... Cases>
 
 // -- The dynamic form (Go's reflect.Select): a runtime list of cases of one type. --
 
+// One case of the dynamic form. It holds a reference to its channel (as reflect.Value
+// does), so the list may outlive the handles it was made from.
 template <class T>
 class select_case {
  public:
-  static select_case recv(const recv_only<T>& ch) { return select_case(detail::chan_access::core(ch), false); }
-  static select_case recv(const chan<T>& ch) { return select_case(detail::chan_access::core(ch), false); }
+  static select_case recv(recv_only<T> ch) { return select_case(detail::chan_access::ref(std::move(ch)), false); }
+  static select_case recv(chan<T> ch) { return select_case(detail::chan_access::ref(std::move(ch)), false); }
   template <class U>
-  static select_case send(const send_only<T>& ch, U&& v) {
-    select_case c(detail::chan_access::core(ch), true);
+  static select_case send(send_only<T> ch, U&& v) {
+    select_case c(detail::chan_access::ref(std::move(ch)), true);
     c.value_.emplace(std::forward<U>(v));
     return c;
   }
   template <class U>
-  static select_case send(const chan<T>& ch, U&& v) {
-    return send(send_only<T>(ch), std::forward<U>(v));
+  static select_case send(chan<T> ch, U&& v) {
+    return send(send_only<T>(std::move(ch)), std::forward<U>(v));
   }
 
  private:
   template <class>
   friend class dynamic_select_awaiter;
-  select_case(detail::chan_core* c, bool is_send) : c_(c), is_send_(is_send) {}
-  detail::chan_core* c_;
+  select_case(detail::chan_ref c, bool is_send) : c_(std::move(c)), is_send_(is_send) {}
+  detail::chan_ref c_;
   bool is_send_;
   std::optional<T> value_;  // the value to send
 };
@@ -253,7 +278,7 @@ class [[nodiscard]] dynamic_select_awaiter {
     slots_.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       auto& c = cases_[i];
-      scases_[i] = {c.c_, c.is_send_ ? static_cast<void*>(&*c.value_) : slots_[i].ptr(), c.is_send_};
+      scases_[i] = {c.c_.get(), c.is_send_ ? static_cast<void*>(&*c.value_) : slots_[i].ptr(), c.is_send_};
     }
     core_.bind(scases_.data(), waiters_.data(), order_.data(), static_cast<std::uint16_t>(n), with_default_);
     return core_.start(h);

@@ -48,6 +48,12 @@ GO_API bool timer_impl_stop(timer_impl* t) noexcept;
 GO_API bool timer_impl_reset(timer_impl* t, std::int64_t when, std::int64_t period, const char* what);
 GO_API recv_only<clock::time_point> after_when(std::int64_t when);
 
+// A timer's channel: one slot underneath (stop and reset drain it), but len() and cap()
+// read 0, as Go 1.23's unbuffered timer channels do.
+inline chan<clock::time_point> make_timer_chan() {
+  return chan_access::make<clock::time_point>(chan_core::make(1, &elem_ops_for<clock::time_point>::ops, /*timer=*/true));
+}
+
 template <class Rep, class Period>
 std::int64_t deadline_from_now(std::chrono::duration<Rep, Period> d) noexcept {
   return deadline_after(nanotime(), d);
@@ -110,7 +116,8 @@ template <class Rep, class Period>
 
 // <!-- outline:timer -->
 // go::timer: Go's time.Timer with Go 1.23 semantics. The time is delivered on c()
-//   (capacity 1) once d has passed.
+//   once d has passed. c() reads len 0 and cap 0, as Go 1.23's does (one slot
+//   underneath, which stop and reset drain).
 // stop(): the timer will not deliver; a value it delivered that nobody received is
 //   discarded, so no stale value can be received after stop() returns. Returns whether
 //   it stopped a pending delivery (the timer had not fired, or its value was unread).
@@ -122,12 +129,14 @@ template <class Rep, class Period>
 class timer : detail::timer_handle {
  public:
   template <class Rep, class Period>
-  explicit timer(std::chrono::duration<Rep, Period> d) : timer(detail::deadline_from_now(d), make_chan<clock::time_point>(1)) {}
+  explicit timer(std::chrono::duration<Rep, Period> d) : timer(detail::deadline_from_now(d), detail::make_timer_chan()) {}
   timer(timer&&) noexcept = default;
   timer& operator=(timer&&) noexcept = default;
   ~timer() { stop(); }
 
-  [[nodiscard]] const recv_only<clock::time_point>& c() const noexcept { return c_; }
+  [[nodiscard]] const recv_only<clock::time_point>& c() const& noexcept { return c_; }
+  // The channel of a temporary timer would belong to a timer that is stopped at once.
+  const recv_only<clock::time_point>& c() const&& = delete;
   bool stop() noexcept { return impl_ && detail::timer_impl_stop(impl_); }
   template <class Rep, class Period>
   bool reset(std::chrono::duration<Rep, Period> d) {
@@ -151,12 +160,13 @@ class ticker : detail::timer_handle {
  public:
   template <class Rep, class Period>
   explicit ticker(std::chrono::duration<Rep, Period> d)
-      : ticker(detail::positive_period(d, "non-positive interval for NewTicker"), make_chan<clock::time_point>(1)) {}
+      : ticker(detail::positive_period(d, "non-positive interval for NewTicker"), detail::make_timer_chan()) {}
   ticker(ticker&&) noexcept = default;
   ticker& operator=(ticker&&) noexcept = default;
   ~ticker() { stop(); }
 
-  [[nodiscard]] const recv_only<clock::time_point>& c() const noexcept { return c_; }
+  [[nodiscard]] const recv_only<clock::time_point>& c() const& noexcept { return c_; }
+  const recv_only<clock::time_point>& c() const&& = delete;  // see timer::c()
   bool stop() noexcept { return impl_ && detail::timer_impl_stop(impl_); }
   template <class Rep, class Period>
   void reset(std::chrono::duration<Rep, Period> d) {

@@ -61,10 +61,18 @@ struct pollfd : std::enable_shared_from_this<pollfd<S>> {
   S sock;
   std::mutex mu;
   std::atomic<bool> closed{false};
+  // A deadline holds by itself: an attempt compares the clock with `at`, so it fails
+  // once the deadline has passed even if no goroutine was ever blocked (the timer, which
+  // runs only while the poller is polled, is there to wake a blocked one).
   struct deadline {
     std::unique_ptr<asio::steady_timer> timer;  // made on first use
     std::uint64_t gen = 0;                      // a timer armed for an older setting is stale
-    bool expired = false;
+    time_point at{};                            // {}: none
+    bool expired = false;                       // at has passed (seen by the timer or a check)
+    bool passed() noexcept {
+      if (!expired && at != time_point{} && std::chrono::steady_clock::now() >= at) expired = true;
+      return expired;
+    }
   };
   deadline dl[2];  // under mu; [rd], [wr]
 };
@@ -113,7 +121,7 @@ template <class S, class Call>
 step attempt(pollfd<S>& f, direction d, std::error_code& ec, Call&& call) {
   std::lock_guard lock(f.mu);
   if (f.closed.load(std::memory_order_relaxed)) return step::closed;
-  if (f.dl[d].expired) return step::timeout;
+  if (f.dl[d].passed()) return step::timeout;
   call(ec);
   if (!ec) return step::done;
   return would_block(ec) ? step::again : step::failed;
@@ -232,7 +240,7 @@ class [[nodiscard]] io_wait {
     auto* self = static_cast<io_wait*>(p);
     pollfd<S>& f = self->f_;
     std::lock_guard lock(f.mu);
-    if (self->canceled_ || f.closed.load(std::memory_order_relaxed) || f.dl[self->op_.d].expired) return false;
+    if (self->canceled_ || f.closed.load(std::memory_order_relaxed) || f.dl[self->op_.d].passed()) return false;
     self->started_ = true;
     go::detail::io_wait_begin(self->gp_);
     try {
@@ -286,6 +294,7 @@ void set_deadline(const std::shared_ptr<pollfd<S>>& fp, direction d, time_point 
   auto& dl = f.dl[d];
   ++dl.gen;
   dl.expired = false;
+  dl.at = t;
   if (dl.timer) dl.timer->cancel();
   if (t == time_point{}) return;
   std::error_code ec;
@@ -529,6 +538,10 @@ task<conn> listener::accept() const {
 
 void listener::close() const {
   if (fd_) detail::close_fd(*fd_);
+}
+
+void listener::set_deadline(time_point t) const {
+  detail::set_deadline<tcp::acceptor>(detail::live(fd_, "listener", "set_deadline").shared_from_this(), rd, t);
 }
 
 std::string listener::addr() const { return fd_ ? fd_->addr : std::string(); }

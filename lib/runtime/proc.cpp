@@ -408,8 +408,15 @@ void sched::execute(p& pp, g* gp) noexcept {
       continue;
     }
     if (gp->after == after_resume::yield) {
+      // Go's Gosched: behind everything waiting to run. While the global queue holds
+      // goroutines (outside spawns, overflow, timers' readies), that is its tail: at the
+      // local tail a yielder would meet the global queue only every 61st tick, and a
+      // yield loop on one P would starve it. Else the local tail, which costs no lock.
       gp->status.store(g_status::runnable, memory_order_relaxed);
-      runq_put(pp, gp, /*next=*/false);
+      if (!global.empty())
+        global.push(gp);
+      else
+        runq_put(pp, gp, /*next=*/false);
       break;
     }
     exit(gp, /*killed=*/false);

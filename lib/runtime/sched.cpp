@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <numeric>
 #include <string>
 
@@ -70,10 +71,24 @@ runtime_options resolve(runtime_options o) {
   return o;
 }
 
+// Every live runtime, by serial number (with_live_sched). A std::mutex: taken only when
+// a runtime starts or ends and on with_live_sched's rare path.
+std::mutex live_mu;
+std::vector<sched*> live_scheds;  // under live_mu
+std::atomic<std::uint64_t> serial_gen{0};
+
 }  // namespace
+
+bool with_live_sched(std::uint64_t serial, bool (*fn)(sched*, void*) noexcept, void* arg) noexcept {
+  std::lock_guard lock(live_mu);
+  for (sched* s : live_scheds)
+    if (s->serial == serial) return fn(s, arg);
+  return false;
+}
 
 sched::sched(runtime_options o, runtime* owner)
     : rt(owner),
+      serial(serial_gen.fetch_add(1, std::memory_order_relaxed) + 1),
       nprocs(o.procs),
       opts(std::move(o)),
       idlers(nprocs),
@@ -84,9 +99,17 @@ sched::sched(runtime_options o, runtime* owner)
   workers_.reserve(nprocs);
   for (unsigned i = 0; i < nprocs; ++i) workers_.emplace_back([this, i] { worker_main(i); });
   sysmon_ = std::thread([this] { sysmon_main(); });
+  std::lock_guard lock(live_mu);
+  live_scheds.push_back(this);
 }
 
-sched::~sched() { stop(); }
+sched::~sched() {
+  {
+    std::lock_guard lock(live_mu);  // after this, with_live_sched cannot reach us
+    live_scheds.erase(std::find(live_scheds.begin(), live_scheds.end(), this));
+  }
+  stop();
+}
 
 void sched::stop() {
   if (stopped_) return;

@@ -84,6 +84,7 @@ class sched {
   void sysmon_main();
 
   runtime* const rt;
+  const std::uint64_t serial;  // unique in the process (never reused), for with_live_sched
   const unsigned nprocs;
   const runtime_options opts;
   frame_central central;  // declared before ps: the P caches return blocks to it
@@ -138,6 +139,12 @@ class sched {
 
   friend struct goroutine_ops;
 };
+
+// Run fn(s, arg) on the runtime with this serial number if it still exists, holding
+// the registry's lock so that it cannot be destroyed meanwhile; false if it is gone. For
+// work that must find its runtime later, from any thread (an after_func's f when its
+// ctx is canceled). fn must be short and must not create or destroy a runtime.
+bool with_live_sched(std::uint64_t serial, bool (*fn)(sched* s, void* arg) noexcept, void* arg) noexcept;
 
 // Deliver an exception that left a detached goroutine to the panic handler.
 void report_panic(std::uint64_t goid, std::exception_ptr e) noexcept;

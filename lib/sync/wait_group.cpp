@@ -14,6 +14,8 @@
 // and its lock in (b) waits until the waiter's enqueue is done and unlocked.
 #include "go/sync/wait_group.hpp"
 
+#include <limits>
+
 #include "go/detail/park.hpp"
 #include "go/error.hpp"
 
@@ -35,6 +37,10 @@ void wait_group::add(int delta) {
   if (count < 0) {
     state_.fetch_sub(d, detail::memory_order_relaxed);  // undo; nothing was published
     throw error(errc::negative_wait_group, "sync: negative WaitGroup counter");
+  }
+  if (count > std::numeric_limits<std::int32_t>::max()) {  // the counter has 32 bits: it would wrap
+    state_.fetch_sub(d, detail::memory_order_relaxed);
+    throw error(errc::invalid_argument, "sync: WaitGroup counter overflow");
   }
   if (count > 0 || waiters_of(prev) == 0) return;
   wake_all();

@@ -164,7 +164,8 @@ GO_TEST_CASE("after_func runs once the context is done; stop prevents it") {
   CHECK(g.stop());
   CHECK_FALSE(g.stop());
   cancel();
-  CHECK(*(co_await ran.recv()) == 1);
+  auto first = co_await ran.recv();
+  CHECK(*first == 1);
   CHECK_FALSE(f.stop());  // it ran
   CHECK(ran.len() == 0);  // g never ran
 

@@ -11,7 +11,7 @@ namespace go::detail {
 
 }  // namespace go::detail
 
-#if defined(NDEBUG) && !defined(GO_DEBUG_CHECKS)
+#if !GO_CHECKS  // the library's mode (go/detail/build_config.hpp)
 #define GO_ASSERT(cond, msg) ((void)0)
 #else
 #define GO_ASSERT(cond, msg) ((cond) ? (void)0 : ::go::detail::fatal("go: assertion failed: " msg))

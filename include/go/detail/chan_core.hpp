@@ -74,12 +74,20 @@ enum class chan_status : std::uint8_t { done, would_block, closed };
 
 class chan_core {
  public:
-  GO_API static chan_core* make(std::size_t capacity, const elem_ops* ops);
+  // A channel of `capacity` elements. Throws go::error(invalid_argument), Go's
+  // "makechan: size out of range", if the buffer could not be allocated (its size
+  // overflows, or passes max_alloc, or malloc fails). timer: len() and cap() read 0,
+  // whatever the buffer (Go 1.23's timer channels are unbuffered; ours hold one value,
+  // which stop/reset drain).
+  GO_API static chan_core* make(std::uint64_t capacity, const elem_ops* ops, bool timer = false);
+  // The largest buffer a channel may have, in bytes: Go's maxAlloc on 64-bit Linux.
+  static constexpr std::uint64_t max_alloc = std::uint64_t{1} << 47;
   void retain() noexcept { refs_.fetch_add(1, memory_order_relaxed); }  // a new handle from an existing one
   GO_API void release() noexcept;
 
-  std::size_t capacity() const noexcept { return capacity_; }
-  std::size_t len() const noexcept { return count_.load(memory_order_relaxed); }  // a snapshot, as Go's len(c)
+  // Go's cap(c) and len(c) (a snapshot); both 0 for a timer's channel.
+  std::size_t capacity() const noexcept { return timer_ ? 0 : capacity_; }
+  std::size_t len() const noexcept { return timer_ ? 0 : count_.load(memory_order_relaxed); }
 
   // A blocking send or receive, from an awaiter's await_suspend: complete at once
   // (return false; w->success says whether a receive got a value, and a send on a
@@ -100,8 +108,8 @@ class chan_core {
   void dequeue_locked(chan_waiter* w) noexcept;
 
  private:
-  chan_core(std::size_t capacity, const elem_ops* ops, std::byte* buf) noexcept
-      : capacity_(capacity), ops_(ops), buf_(buf) {}
+  chan_core(std::size_t capacity, const elem_ops* ops, std::byte* buf, bool timer) noexcept
+      : capacity_(capacity), ops_(ops), buf_(buf), timer_(timer) {}
   ~chan_core();
   void* slot(std::size_t i) noexcept { return ops_->size ? buf_ + i * ops_->size : nullptr; }
   chan_waiter* dequeue(waitq& q) noexcept;
@@ -110,6 +118,7 @@ class chan_core {
   const std::size_t capacity_;       // immutable
   const elem_ops* const ops_;        // immutable
   std::byte* const buf_;             // immutable pointer; slots protected by lock_
+  const bool timer_;                 // immutable: a timer's channel (len/cap read 0)
   std::size_t sendx_ = 0, recvx_ = 0;
   atomic<std::size_t> count_{0};     // written under lock_; read without it by len()
   bool closed_ = false;

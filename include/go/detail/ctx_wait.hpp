@@ -15,6 +15,8 @@
 // granted before the hook looks (w no longer queued) simply succeeds.
 #pragma once
 
+#include <memory>
+
 #include "go/config.hpp"
 #include "go/detail/atomic.hpp"
 #include "go/detail/park.hpp"
@@ -24,19 +26,32 @@ namespace go::detail {
 
 struct ctx_node;
 
+// What a cancelable wait keeps of its context: a counted reference to the context's
+// node (which keeps its ancestors, the canceler among them, alive), so that an awaiter
+// made from a temporary context cannot outlive it, and the canceler whose cancel ends
+// the wait (null: a context that is never canceled, and then nothing is kept).
+struct ctx_hold {
+  std::shared_ptr<ctx_node> keep;
+  ctx_node* canceler = nullptr;
+};
+
 // One thing to do when a context is canceled. Lives in the waiting goroutine's frame;
 // fn runs under the context's lock, once, unless the hook was removed first.
 struct ctx_hook {
   ctx_hook* prev = nullptr;
   ctx_hook* next = nullptr;
   void (*fn)(ctx_hook*) noexcept = nullptr;
+  // Called (outside every lock) for a hook still listed when its node is destroyed, so
+  // can never be done: only an after_func registration can be (a wait holds its ctx).
+  void (*drop)(ctx_hook*) noexcept = nullptr;
   bool listed = false;
 };
 
 // Add h to n's hooks; false (nothing added) if n is already done.
 GO_API bool ctx_add_hook(ctx_node* n, ctx_hook* h) noexcept;
-// Take h out of n's hooks if it is still there; after this returns, h->fn is not running.
-GO_API void ctx_remove_hook(ctx_node* n, ctx_hook* h) noexcept;
+// Take h out of n's hooks if it is still there, and say whether it was; after this
+// returns, h->fn is not running.
+GO_API bool ctx_remove_hook(ctx_node* n, ctx_hook* h) noexcept;
 // n's error flag: 0 while n is not done, else the go::errc.
 GO_API const atomic<int>& ctx_err_flag(ctx_node* n) noexcept;
 // Throw go::error with n's error (canceled or deadline_exceeded).

@@ -1,6 +1,6 @@
 // THE lock order of gocoro. A lock may be taken only while every lock the thread
 // already holds has a lower rank ("a < b" means a is acquired before b), the way
-// Go's mklockrank.go states it. Debug builds check it on every acquisition.
+// Go's mklockrank.go states it. Checking builds (GO_CHECKS) check it on every acquisition.
 //
 //   ctx              a context's lock. Self-nesting: a cancel holds a parent's lock while
 //                    it cancels the children (parent before child, never the reverse).
@@ -22,6 +22,8 @@
 
 #include <cstdint>
 
+#include "go/config.hpp"
+
 namespace go::detail {
 
 enum class lock_rank : std::uint8_t {
@@ -36,11 +38,11 @@ enum class lock_rank : std::uint8_t {
   frame_central,
 };
 
-#if !defined(NDEBUG) || defined(GO_DEBUG_CHECKS)
+#if GO_CHECKS  // from the library's build (go/detail/build_config.hpp), not the consumer's NDEBUG
 #define GO_LOCK_RANK_CHECKS 1
 // Record that this thread takes / drops a lock of rank r; fatal on an order violation.
-void lock_rank_acquire(lock_rank r) noexcept;
-void lock_rank_release(lock_rank r) noexcept;
+GO_API void lock_rank_acquire(lock_rank r) noexcept;
+GO_API void lock_rank_release(lock_rank r) noexcept;
 #else
 inline void lock_rank_acquire(lock_rank) noexcept {}
 inline void lock_rank_release(lock_rank) noexcept {}

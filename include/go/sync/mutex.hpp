@@ -64,9 +64,9 @@ class mutex {
 
   class [[nodiscard]] lock_awaiter {
    public:
-    explicit lock_awaiter(mutex& m, detail::ctx_node* ctx = nullptr) noexcept : m_(m), ctx_(ctx) {}
+    explicit lock_awaiter(mutex& m, detail::ctx_hold ctx = {}) noexcept : m_(m), ctx_(std::move(ctx)) {}
     bool await_ready() noexcept {
-      if (ctx_ && detail::ctx_err_flag(ctx_).load(detail::memory_order_relaxed)) return false;  // fails in lock_slow
+      if (ctx_.canceler && detail::ctx_err_flag(ctx_.canceler).load(detail::memory_order_relaxed)) return false;  // fails in lock_slow
       std::uint32_t free = 0;  // Go's fast path: one CAS from "unlocked, no waiters"
       return m_.state_.compare_exchange_strong(free, locked, detail::memory_order_acquire,  // pairs with release in unlock()
                                                detail::memory_order_relaxed);
@@ -75,7 +75,7 @@ class mutex {
     bool await_suspend(std::coroutine_handle<Promise> h) {
       // The contended path is a task run inline, like any nested task: it can lose to a
       // barging goroutine after a wakeup and park again, which one awaiter cannot.
-      slow_ = m_.lock_slow(ctx_);
+      slow_ = m_.lock_slow(ctx_.canceler);  // *this, holding the ctx, outlives the task
       return typename task<void>::awaiter{slow_.handle()}.await_suspend(h);
     }
     guard await_resume() {
@@ -85,14 +85,14 @@ class mutex {
 
    private:
     mutex& m_;
-    detail::ctx_node* ctx_;
+    detail::ctx_hold ctx_;
     task<void> slow_;
   };
 
   lock_awaiter lock() noexcept { return lock_awaiter(*this); }
   // A lock that ctx cancels: throws go::error with ctx's error if ctx is done before the
   // mutex is ours (go/context.hpp has the rules).
-  lock_awaiter lock(const context& ctx) noexcept { return lock_awaiter(*this, detail::ctx_access::canceler(ctx)); }
+  lock_awaiter lock(context ctx) noexcept { return lock_awaiter(*this, detail::ctx_access::hold(std::move(ctx))); }
 
   bool try_lock() noexcept {
     std::uint32_t s = state_.load(detail::memory_order_relaxed);

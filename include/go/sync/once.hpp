@@ -108,13 +108,27 @@ struct once_func_state {
   explicit once_func_state(F fn) : f(std::move(fn)) {}
   once o;
   F f;
+  std::exception_ptr error;  // what f threw, rethrown by every call (Go re-panics)
 };
+// Run f once, keeping what it throws. f may be a plain callable or return a go::task.
+template <class F>
+task<void> once_func_run(once_func_state<F>& s) {
+  try {
+    if constexpr (is_task_v<std::invoke_result_t<F&>>)
+      co_await std::invoke(s.f);
+    else
+      std::invoke(s.f);
+  } catch (...) {
+    s.error = std::current_exception();
+  }
+}
 // A coroutine function, not a coroutine lambda: the state is a by-value parameter, so
 // the frame owns a reference to it and the callable may be a temporary.
 template <class F>
 task<void> once_func_call(std::shared_ptr<once_func_state<F>> s) {
-  auto call = s->o.call([&s]() -> decltype(auto) { return std::invoke(s->f); });
+  auto call = s->o.call([&s] { return once_func_run(*s); });
   co_await call;
+  if (s->error) std::rethrow_exception(s->error);  // written before the once finished
 }
 
 template <class F, class T>
@@ -142,6 +156,8 @@ task<T> once_value_call(std::shared_ptr<once_value_state<F, T>> s) {
 }  // namespace detail
 
 // Go 1.21 sync.OnceFunc: a callable that runs f once; `co_await g()` on every call.
+// If f throws, every call (the first and all later ones) rethrows that same exception,
+// and f is not run again, as Go's OnceFunc re-panics with the same value.
 template <class F>
 auto once_func(F f) {
   auto s = std::make_shared<detail::once_func_state<F>>(std::move(f));

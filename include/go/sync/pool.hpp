@@ -47,13 +47,20 @@ class pool {
 
   void put(T v) {
     shard& s = *shards_[home_shard()];
-    s.lock.lock();
-    if (s.items.size() < max_per_shard) s.items.push_back(std::move(v));
-    s.lock.unlock();
+    {
+      held h(s.lock);  // push_back or T's move may throw: the lock must still go
+      if (s.items.size() < max_per_shard) s.items.push_back(std::move(v));
+    }
     empty_hint_.store(false, std::memory_order_relaxed);
   }
 
  private:
+  struct held {  // a scope holding a shard's lock
+    detail::spinlock& l;
+    explicit held(detail::spinlock& lk) noexcept : l(lk) { l.lock(); }
+    held(const held&) = delete;
+    ~held() { l.unlock(); }
+  };
   struct shard {
     detail::spinlock lock{detail::lock_rank::primitive};
     std::vector<T> items;  // protected by lock
@@ -64,13 +71,12 @@ class pool {
   }
   std::optional<T> take(std::size_t i) {
     shard& s = *shards_[i];
-    s.lock.lock();
+    held h(s.lock);
     std::optional<T> v;
     if (!s.items.empty()) {
       v.emplace(std::move(s.items.back()));
       s.items.pop_back();
     }
-    s.lock.unlock();
     return v;
   }
 

@@ -31,7 +31,7 @@ class semaphore {
 
   class [[nodiscard]] acquire_awaiter {
    public:
-    acquire_awaiter(semaphore& s, std::int64_t n, detail::ctx_node* ctx = nullptr) noexcept : s_(s), ctx_(ctx) {
+    acquire_awaiter(semaphore& s, std::int64_t n, detail::ctx_hold ctx = {}) noexcept : s_(s), ctx_(std::move(ctx)) {
       w_.n = n;
     }
     acquire_awaiter(const acquire_awaiter&) = delete;
@@ -41,7 +41,7 @@ class semaphore {
     }
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> h) {
-      cw_.arm(ctx_, &w_, &s_, &remove_waiter);  // throws if ctx is done already
+      cw_.arm(ctx_.canceler, &w_, &s_, &remove_waiter);  // throws if ctx is done already
       return s_.acquire_or_park(&w_, h);
     }
     void await_resume() { cw_.check(w_); }
@@ -51,7 +51,7 @@ class semaphore {
       return static_cast<semaphore*>(s)->cancel(static_cast<waiter*>(w));
     }
     semaphore& s_;
-    detail::ctx_node* ctx_;
+    detail::ctx_hold ctx_;
     detail::ctx_wait cw_;
     struct waiter : detail::waiter {
       std::int64_t n = 0;
@@ -63,8 +63,8 @@ class semaphore {
   // An acquire that ctx cancels (x/sync's Acquire(ctx, n)): throws go::error with ctx's
   // error if ctx is done before the units are granted; nothing is held then, and the
   // waiters behind it move up.
-  acquire_awaiter acquire(std::int64_t n, const context& ctx) noexcept {
-    return acquire_awaiter(*this, n, detail::ctx_access::canceler(ctx));
+  acquire_awaiter acquire(std::int64_t n, context ctx) noexcept {
+    return acquire_awaiter(*this, n, detail::ctx_access::hold(std::move(ctx)));
   }
   GO_API bool try_acquire(std::int64_t n = 1);
   GO_API void release(std::int64_t n = 1);

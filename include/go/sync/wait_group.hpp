@@ -50,17 +50,17 @@ class wait_group {
 
   class [[nodiscard]] awaiter {
    public:
-    explicit awaiter(wait_group& wg, detail::ctx_node* ctx = nullptr) noexcept : wg_(wg), ctx_(ctx) {}
+    explicit awaiter(wait_group& wg, detail::ctx_hold ctx = {}) noexcept : wg_(wg), ctx_(std::move(ctx)) {}
     awaiter(const awaiter&) = delete;
     ~awaiter() {
       cw_.disarm();
       if (w_.queued) wg_.cancel(&w_);
     }
     bool await_ready() const noexcept {
-      return wg_.count() == 0 && !(ctx_ && detail::ctx_err_flag(ctx_).load(detail::memory_order_relaxed));
+      return wg_.count() == 0 && !(ctx_.canceler && detail::ctx_err_flag(ctx_.canceler).load(detail::memory_order_relaxed));
     }
     bool await_suspend(std::coroutine_handle<> h) {
-      cw_.arm(ctx_, &w_, &wg_, &remove_waiter);  // throws if ctx is done already
+      cw_.arm(ctx_.canceler, &w_, &wg_, &remove_waiter);  // throws if ctx is done already
       return wg_.park_wait(&w_, h);
     }
     void await_resume() { cw_.check(w_); }
@@ -68,13 +68,13 @@ class wait_group {
    private:
     static bool remove_waiter(void* wg, detail::waiter* w) noexcept { return static_cast<wait_group*>(wg)->cancel(w); }
     wait_group& wg_;
-    detail::ctx_node* ctx_;
+    detail::ctx_hold ctx_;
     detail::waiter w_;
     detail::ctx_wait cw_;
   };
   awaiter wait() noexcept { return awaiter(*this); }
   // A wait that ctx cancels: throws go::error with ctx's error if ctx is done first.
-  awaiter wait(const context& ctx) noexcept { return awaiter(*this, detail::ctx_access::canceler(ctx)); }
+  awaiter wait(context ctx) noexcept { return awaiter(*this, detail::ctx_access::hold(std::move(ctx))); }
 
  private:
   GO_API bool park_wait(detail::waiter* w, std::coroutine_handle<> h);
