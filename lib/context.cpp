@@ -222,6 +222,16 @@ std::size_t ctx_children(const context& ctx) noexcept {
   return k;
 }
 
+std::size_t ctx_hooks(const context& ctx) noexcept {
+  ctx_node* c = ctx_canceler(ctx_access::node(ctx));
+  if (!c) return 0;
+  std::size_t k = 0;
+  c->mu.lock();
+  for (ctx_hook* h = c->hooks; h; h = h->next) ++k;
+  c->mu.unlock();
+  return k;
+}
+
 bool ctx_add_hook(ctx_node* n, ctx_hook* h) noexcept {
   n->mu.lock();
   if (n->err.load(memory_order_relaxed) != 0) {  // under mu

@@ -30,8 +30,10 @@ GO_API const void* ctx_value(const ctx_node* n, const void* key) noexcept;
 GO_API std::exception_ptr ctx_cause(ctx_node* n);
 GO_API void ctx_cancel(ctx_node* n, std::exception_ptr cause) noexcept;
 GO_API ctx_node* ctx_canceler(const ctx_node* n) noexcept;
-// For tests: how many children are registered with the context's canceler.
+// For tests: how many children are registered with the context's canceler, and how
+// many hooks (after_func registrations, cancelable waits) are listed on it.
 GO_API std::size_t ctx_children(const context& c) noexcept;
+GO_API std::size_t ctx_hooks(const context& c) noexcept;
 struct ctx_access;
 }  // namespace detail
 
