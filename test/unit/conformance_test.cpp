@@ -296,7 +296,9 @@ GO_TEST_CASE("context after_func: stopped registrations leave no goroutine and n
 }
 
 TEST_CASE("context after_func: a cancel after the runtime is gone runs nothing and leaks nothing") {
-  auto [ctx, cancel] = go::with_cancel(go::background());
+  auto made = go::with_cancel(go::background());
+  go::context ctx = made.ctx;  // (clang 14 cannot capture structured bindings)
+  go::cancel_func cancel = made.cancel;
   auto captured = std::make_shared<int>(0);
   {
     go::runtime rt(go_test::with_procs(1));
