@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,22 @@ struct runtime_options {
   bool warn_long_running = false;
   // Print a Go-style SCHED line to stderr every period. Also GODEBUG=schedtrace=<ms>.
   std::chrono::milliseconds schedtrace{0};
+  // Go's "fatal error: all goroutines are asleep - deadlock!": once every goroutine is
+  // blocked and nothing can wake one (no runnable goroutine, no pending timer, no I/O
+  // wait, no go::blocking call), print it with the goroutine dump and exit with status
+  // 2. go::run turns it on (GODEBUG=deadlock=0 turns it off again); a go::runtime leaves
+  // it off, since threads outside it may still wake its goroutines
+  // (docs/observability.md).
+  bool deadlock_report = false;
+  // At stop, list the goroutines still alive, in the dump's format, on stderr before
+  // destroying them (a leak check). Also GODEBUG=leakcheck=1.
+  bool leak_check = false;
+  // SIGQUIT (Ctrl-\) prints every goroutine of every runtime to stderr and exits with
+  // status 2, as Go does, unless the program has its own SIGQUIT handler when the first
+  // runtime starts. GOTRACEBACK=none prints no goroutines, single only the running ones.
+  bool sigquit_dump = true;
+  // GODEBUG=scheddetail=1: with schedtrace, a line per P and per M after each SCHED line.
+  bool scheddetail = false;
   // Called on each worker thread as it starts and before it exits.
   std::function<void()> on_thread_start;
   std::function<void()> on_thread_stop;
@@ -83,7 +100,7 @@ class runtime {
   GO_API unsigned procs() const noexcept;
 
   template <class F, class... Args>
-  auto spawn(F&& f, Args&&... args) {
+  GO_ALWAYS_INLINE auto spawn(F&& f, Args&&... args) {
     return detail::spawn_on(s_, std::forward<F>(f), std::forward<Args>(args)...);
   }
 
@@ -106,17 +123,29 @@ class runtime {
   GO_API static runtime* current() noexcept;
 
  private:
+  friend std::string dump_goroutines(runtime& rt);
   detail::sched* s_;
 };
 
 // Go's main: run f(args...) as the main goroutine (id 1) on a new runtime with default
 // options and return its result (or rethrow its exception). When it returns, goroutines
 // still alive are destroyed at their suspension points, as a Go program's are at exit.
+// The deadlock report is on (runtime_options::deadlock_report).
 template <class F, class... Args>
 auto run(F&& f, Args&&... args) {
-  runtime rt;
+  runtime_options o;
+  o.deadlock_report = true;
+  runtime rt(std::move(o));
   return rt.block_on(std::forward<F>(f), std::forward<Args>(args)...);
 }
+
+// Go's goroutine dump (what SIGQUIT prints): every goroutine of the current runtime (or
+// of `rt`), one block each, "goroutine 7 [chan receive]:", its await chain innermost
+// first, then "created by ...". The world is stopped while the chains are read (a
+// goroutine that runs without suspending shows only its header).
+GO_API void dump_goroutines(std::ostream& out);
+[[nodiscard]] GO_API std::string dump_goroutines();
+[[nodiscard]] GO_API std::string dump_goroutines(runtime& rt);
 
 // Go's runtime.GOMAXPROCS(0): the current runtime's number of Ps (0 off the runtime).
 GO_API unsigned gomaxprocs() noexcept;

@@ -205,7 +205,7 @@ auto make_goroutine(F&& f, Args&&... args) {
 }
 
 template <class F, class... Args>
-auto spawn_on(sched* s, F&& f, Args&&... args) {
+GO_ALWAYS_INLINE auto spawn_on(sched* s, F&& f, Args&&... args) {
   auto* gp = make_goroutine(std::forward<F>(f), std::forward<Args>(args)...);
   using T = decltype(gp->task_.handle().promise().result_.get());
   try {
@@ -226,7 +226,7 @@ auto spawn_on(sched* s, F&& f, Args&&... args) {
 // spawner parks or yields (or sooner, on an idle P that steals it).
 // Throws go::error(no_runtime) outside a goroutine; use go::runtime::spawn there.
 template <class F, class... Args>
-auto spawn(F&& f, Args&&... args) {
+GO_ALWAYS_INLINE auto spawn(F&& f, Args&&... args) {
   return detail::spawn_on(detail::current_sched_or_throw("go::spawn"), std::forward<F>(f),
                           std::forward<Args>(args)...);
 }

@@ -68,7 +68,13 @@ void check_block_on_allowed(sched* s) {
                 "go: runtime::block_on called on a worker of the same runtime; co_await the join_handle instead");
 }
 
-void start(sched* s, g* gp) { s->start(gp); }
+// Out of line on purpose: its return address is the spawn call in the spawner's code
+// (spawn and spawn_on are inlined there), which the dump shows as "created by".
+GO_NOINLINE void start(sched* s, g* gp) {
+  gp->spawn_pc = __builtin_extract_return_addr(__builtin_return_address(0));
+  if (g* cur = tls().cur) gp->creator = cur->id;
+  s->start(gp);
+}
 
 void sched::start(g* gp) {
   gp->owner = this;
@@ -118,6 +124,7 @@ void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, 
   t.unlockf = unlockf;
   t.unlock_arg = arg;
   gp->reason.store(why, memory_order_relaxed);
+  gp->wait_since = gp->owner->coarse_ms.load(memory_order_relaxed);  // diagnostic
   gp->status.store(g_status::waiting, memory_order_relaxed);  // before unlockf publishes the g
   // Registered on its first park only: a g that never parks is always in a run queue or
   // running, where the shutdown finds it without a registry.

@@ -92,6 +92,16 @@ class inject {
     return gp;
   }
 
+  // Every queued g, oldest first, under the lock (the goroutine dump). f must not touch
+  // the queue.
+  template <class F>
+  void for_each(F&& f) {
+    lock_.lock();
+    const std::uint64_t len = len_.load(memory_order_relaxed);
+    for (std::uint64_t i = 0; i < len; ++i) f(buf_[(head_ + i) & (cap_ - 1)]);
+    lock_.unlock();
+  }
+
  private:
   static constexpr std::uint64_t min_cap = 256;      // 2 KiB: one overflow of a local queue fits
   static constexpr std::uint64_t shrink_cap = 4096;  // 32 KiB

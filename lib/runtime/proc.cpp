@@ -102,6 +102,7 @@ void sched::worker_main(unsigned id) {
   if (opts.on_thread_start) opts.on_thread_start();
   bool searching = false;
   while (!stopping()) {
+    if (GO_UNLIKELY(stw_requested())) stw_pause();  // a dump wants the world stopped
     if (g* gp = find_runnable(pp, id, searching)) execute(pp, gp);
   }
   if (opts.on_thread_stop) opts.on_thread_stop();
@@ -395,6 +396,7 @@ std::int64_t sched::earliest_timer() const noexcept {
 void sched::execute(p& pp, g* gp) noexcept {
   pp.schedtick.store(pp.schedtick.load(memory_order_relaxed) + 1, memory_order_relaxed);  // owner-only counter
   pp.cur_goid.store(gp->id, memory_order_relaxed);  // diagnostic
+  pp.cur_g.store(gp, memory_order_relaxed);          // diagnostic
   tls_.cur = gp;
   if (GO_UNLIKELY(!gp->resume_point)) gp->resume_point = gp->ops->start(gp);  // first run
   for (;;) {
@@ -423,6 +425,7 @@ void sched::execute(p& pp, g* gp) noexcept {
     break;
   }
   tls_.cur = nullptr;
+  pp.cur_g.store(nullptr, memory_order_relaxed);
   pp.cur_goid.store(0, memory_order_relaxed);
 }
 

@@ -49,6 +49,14 @@ class runq {
     return true;
   }
 
+  // The queued gs, oldest first, for the goroutine dump: only with the world stopped
+  // (no owner pushes or pops, no thief steals meanwhile).
+  template <class F>
+  void for_each_stopped(F&& f) const {
+    const std::uint32_t h = head_.load(memory_order_acquire), t = tail_.load(memory_order_acquire);
+    for (std::uint32_t i = h; i != t; ++i) f(slots_[i % capacity].load(memory_order_relaxed));
+  }
+
   // Owner only. The oldest g, or null.
   g* pop() noexcept {
     std::uint32_t h = head_.load(memory_order_acquire);  // pairs with release CAS in steal_into()

@@ -58,6 +58,10 @@ void apply_godebug(runtime_options& o) {
     long val = std::strtol(kv.c_str() + eq + 1, nullptr, 10);
     if (key == "schedtrace" && val > 0 && o.schedtrace.count() == 0) o.schedtrace = std::chrono::milliseconds(val);
     if (key == "longrunwarn" && val > 0) o.warn_long_running = true;
+    if (key == "scheddetail" && val > 0) o.scheddetail = true;
+    if (key == "leakcheck" && val > 0) o.leak_check = true;
+    if (key == "deadlock" && val == 0) o.deadlock_report = false;
+    if (key == "deadlock" && val > 0) o.deadlock_report = true;
   }
 }
 
@@ -86,6 +90,12 @@ bool with_live_sched(std::uint64_t serial, bool (*fn)(sched*, void*) noexcept, v
   return false;
 }
 
+void for_each_live_sched(bool (*fn)(sched*, void*) noexcept, void* arg) noexcept {
+  std::lock_guard lock(live_mu);
+  for (sched* s : live_scheds)
+    if (fn(s, arg)) return;
+}
+
 sched::sched(runtime_options o, runtime* owner)
     : rt(owner),
       serial(serial_gen.fetch_add(1, std::memory_order_relaxed) + 1),
@@ -99,8 +109,11 @@ sched::sched(runtime_options o, runtime* owner)
   workers_.reserve(nprocs);
   for (unsigned i = 0; i < nprocs; ++i) workers_.emplace_back([this, i] { worker_main(i); });
   sysmon_ = std::thread([this] { sysmon_main(); });
-  std::lock_guard lock(live_mu);
-  live_scheds.push_back(this);
+  {
+    std::lock_guard lock(live_mu);
+    live_scheds.push_back(this);
+  }
+  if (opts.sigquit_dump) install_sigquit_dump();
 }
 
 sched::~sched() {
@@ -118,6 +131,10 @@ void sched::stop() {
     std::lock_guard lock(outside_mu_);                 // (1)
     stopping_.store(true, memory_order_release);        // pairs with acquire in stopping()
   }
+  {
+    std::lock_guard lock(stw_mu_);                     // a worker paused for a dump leaves too
+  }
+  stw_cv_.notify_all();
   idlers.notify_all();                                 // (2)
   for (auto& w : workers_) w.join();
   {
@@ -127,6 +144,12 @@ void sched::stop() {
   }
   sysmon_.join();
   blocking.stop();                                     // (4)
+  if (opts.leak_check) {                               // the world is stopped for good
+    std::string out;
+    if (std::size_t n = leftover(out))
+      std::fprintf(stderr, "go: leak check: %zu goroutine%s still alive at runtime stop:\n\n%s", n, n == 1 ? "" : "s",
+                   out.c_str());
+  }
   destroy_remaining();                                 // (5)
   for (auto& pp : ps)                                  // (6)
     for (timer_node* t : pp->timers.drain())

@@ -83,6 +83,26 @@ class sched {
   // -- sysmon (sysmon.cpp) --
   void sysmon_main();
 
+  // -- diagnostics (debug.cpp): the goroutine dump, the deadlock report, leak check --
+  // Stop every worker between two goroutines (Go's stopTheWorld), waiting at most
+  // `patience`; true if all stopped (the calling worker, if one, counts as stopped).
+  // Frames may be walked only then. Calls are serialized; start_the_world() ends it.
+  bool stop_the_world(std::chrono::milliseconds patience);
+  void start_the_world();
+  void stw_pause() noexcept;  // a worker that sees stw_ set waits here
+  bool stw_requested() const noexcept { return stw_.load(memory_order_acquire); }
+  // Write every goroutine in Go's traceback format. frames: walk the await chains
+  // (only with the world stopped). only_running: GOTRACEBACK=single.
+  void dump(std::string& out, bool frames, bool only_running, const char* suffix = nullptr);
+  // sysmon: every goroutine blocked and nothing can wake one (see docs/observability.md).
+  bool deadlocked() const;
+  // The goroutines still alive at stop (leak check), with the world stopped for good.
+  std::size_t leftover(std::string& out);
+
+  // Milliseconds since the runtime started, advanced by sysmon every period (a coarse
+  // clock for the dump's wait times: a park reads it instead of the clock).
+  atomic<std::uint32_t> coarse_ms{0};
+
   runtime* const rt;
   const std::uint64_t serial;  // unique in the process (never reused), for with_live_sched
   const unsigned nprocs;
@@ -132,6 +152,14 @@ class sched {
   std::unique_ptr<netpoll> net_;  // written once under net_mu_
   atomic<netpoll*> net_ptr_{nullptr};  // net_, published for the workers
 
+  // Stop the world (debug.cpp): stw_ asks the workers to pause; stw_paused_ counts the
+  // ones that did (under stw_mu_); dump_mu_ serializes requests.
+  atomic<bool> stw_{false};
+  std::mutex dump_mu_;
+  std::mutex stw_mu_;
+  std::condition_variable stw_cv_;
+  unsigned stw_paused_ = 0;
+
   std::mutex sysmon_mu_;
   std::condition_variable sysmon_cv_;  // notified on stop
   bool sysmon_stop_ = false;           // protected by sysmon_mu_
@@ -145,6 +173,13 @@ class sched {
 // work that must find its runtime later, from any thread (an after_func's f when its
 // ctx is canceled). fn must be short and must not create or destroy a runtime.
 bool with_live_sched(std::uint64_t serial, bool (*fn)(sched* s, void* arg) noexcept, void* arg) noexcept;
+// The same for every live runtime, until fn returns true.
+void for_each_live_sched(bool (*fn)(sched* s, void* arg) noexcept, void* arg) noexcept;
+
+// debug.cpp: SIGQUIT prints every goroutine and exits 2 (once per process, unless the
+// program has its own handler); the deadlock report (prints and exits 2).
+void install_sigquit_dump() noexcept;
+[[noreturn]] void report_deadlock(sched& s) noexcept;
 
 // Deliver an exception that left a detached goroutine to the panic handler.
 void report_panic(std::uint64_t goid, std::exception_ptr e) noexcept;

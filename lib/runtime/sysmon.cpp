@@ -44,6 +44,8 @@ void sched::sysmon_main() {
     bool reported = false;
   };
   std::vector<seen> last(nprocs);
+  bool dead_seen = false;  // the deadlock check's first look, and what had run by then
+  std::uint64_t dead_progress = 0;
   const auto start = clock::now();
   auto next_trace = start + opts.schedtrace;
 
@@ -53,6 +55,21 @@ void sched::sysmon_main() {
     if (opts.schedtrace.count() > 0) period = std::min<clock::duration>(period, next_trace - clock::now());
     if (sysmon_cv_.wait_for(lock, period, [&] { return sysmon_stop_; })) return;
     const auto now = clock::now();
+    coarse_ms.store(static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now - start).count()),
+                    memory_order_relaxed);
+    // Go's checkdead: every goroutine blocked, nothing that could wake one, and the same
+    // at two looks in a row with no worker having run anything in between.
+    if (opts.deadlock_report) {
+      std::uint64_t progress = idlers.unparks();
+      for (auto& pp : ps) progress += pp->schedtick.load(memory_order_relaxed);
+      if (deadlocked()) {
+        if (dead_seen && progress == dead_progress) report_deadlock(*this);
+        dead_seen = true;
+        dead_progress = progress;
+      } else {
+        dead_seen = false;
+      }
+    }
     // Timers overdue by a period: their P is stuck in a long goroutine and nobody else
     // looked. Fire them here (their goroutines go to the global queue).
     const std::int64_t late = nanotime() - std::chrono::nanoseconds(busy_period).count();

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <go/go.hpp>
+#include <go/testing.hpp>
+#include <string>
 
 namespace go_test {
 
@@ -30,15 +32,23 @@ inline go::runtime_options with_procs(unsigned procs) {
 #define GO_TEST_CAT2(a, b) a##b
 #define GO_TEST_CAT(a, b) GO_TEST_CAT2(a, b)
 
-#define GO_TEST_CASE_IMPL(name, fn)                                \
+// After the body, no goroutine it started may be left (go::testing, goleak's check):
+// GO_TEST_CASE_LEAKY is for the cases that leave blocked goroutines on purpose (a nil
+// channel, a limit of 0) for the runtime's shutdown to destroy.
+#define GO_TEST_CASE_IMPL(name, fn, check_leaks)                   \
   static go::task<void> fn();                                      \
   TEST_CASE(name) {                                                \
     for (unsigned procs : go_test::proc_counts) {                  \
       CAPTURE(procs);                                              \
       go::runtime rt(go_test::with_procs(procs));                  \
       rt.block_on(fn);                                             \
+      if (check_leaks) {                                           \
+        std::string leaks = go::testing::leaked_goroutines(rt);    \
+        CHECK_MESSAGE(leaks.empty(), leaks);                       \
+      }                                                            \
     }                                                              \
   }                                                                \
   static go::task<void> fn()
 
-#define GO_TEST_CASE(name) GO_TEST_CASE_IMPL(name, GO_TEST_CAT(go_test_body_, __LINE__))
+#define GO_TEST_CASE(name) GO_TEST_CASE_IMPL(name, GO_TEST_CAT(go_test_body_, __LINE__), true)
+#define GO_TEST_CASE_LEAKY(name) GO_TEST_CASE_IMPL(name, GO_TEST_CAT(go_test_body_, __LINE__), false)

@@ -179,7 +179,7 @@ TEST_CASE("waiting receivers and senders are served first come, first served") {
   });
 }
 
-GO_TEST_CASE("operations on a nil channel block forever") {
+GO_TEST_CASE_LEAKY("operations on a nil channel block forever") {
   go::chan<int> nil;
   std::atomic<bool> completed{false};
   go::wait_group started;

@@ -212,7 +212,7 @@ GO_TEST_CASE("select with two cases on one channel: once parked, each is chosen 
   }
 }
 
-GO_TEST_CASE("errgroup set_limit(0): try_go fails, go blocks; a negative limit is none") {
+GO_TEST_CASE_LEAKY("errgroup set_limit(0): try_go fails, go blocks; a negative limit is none") {
   go::errgroup g;
   g.set_limit(0);
   std::atomic<int> ran{0};

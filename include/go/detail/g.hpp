@@ -20,9 +20,14 @@
 //   join_state         atomic; the join protocol in lib/runtime/goroutine.cpp.
 //   reg_shard,         protected by the lock of the registry shard reg_shard names: the
 //   reg_index          g's place in that shard's vector of parked gs.
+//   creator, spawn_pc  immutable after spawn: the spawning goroutine's id (0: a thread
+//                      outside the runtime) and the return address of the spawn call, in
+//                      the spawner's code (the dump's "created by").
+//   wait_since         written by the g itself when it parks: the runtime's coarse clock
+//                      (sysmon's, in ms), for the dump's "[chan receive, 2 minutes]".
 //
 // Keep it small: a spawned goroutine that has not run yet costs this block and nothing
-// else (64 bytes, plus the root task handle and the callable).
+// else (72 bytes, plus the root task handle and the callable).
 #pragma once
 
 #include <coroutine>
@@ -109,6 +114,10 @@ struct g {
   after_resume after = after_resume::exit;
   std::int32_t reg_shard = -1;
   std::uint32_t reg_index = 0;
+  std::uint64_t creator = 0;
+  const void* spawn_pc = nullptr;
+  atomic<std::uint32_t> wait_since{0};
 };
+static_assert(sizeof(g) == 80, "the g's size is quoted in g.hpp and docs/design/scheduler.md");
 
 }  // namespace go::detail
