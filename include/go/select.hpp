@@ -137,7 +137,7 @@ class select_result {
 // <!-- /outline -->
 template <class... Cases>
 class [[nodiscard]] select_awaiter {
-  static constexpr bool is_default[] = {std::is_same_v<Cases, default_case_t>...};
+  static constexpr std::array<bool, sizeof...(Cases)> is_default{std::is_same_v<Cases, default_case_t>...};  // (select() has none)
   static constexpr std::size_t defaults = (std::size_t{0} + ... + std::is_same_v<Cases, default_case_t>);
   static constexpr std::size_t n = sizeof...(Cases) - defaults;
   static_assert(defaults <= 1, "go::select: at most one default case");

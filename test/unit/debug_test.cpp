@@ -1,0 +1,148 @@
+// The goroutine dump, the deadlock report, SIGQUIT and the leak check. The reports
+// that end the process run as child processes (test/diag/cases.cpp): each checks the
+// message and the exit status, as Go's own tests of checkdead do.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include <go/go.hpp>
+#include <go/testing.hpp>
+
+#include "support/go_test.hpp"
+
+namespace {
+
+struct child {
+  int status = -1;  // the exit status, or -1 if it did not exit normally
+  std::string output;
+};
+
+// Run a case of diag_cases with the given environment prefix, stdout and stderr together.
+child run_case(const std::string& name, const std::string& env = "") {
+  child c;
+  std::string cmd = env + " " GO_DIAG_CASES " " + name + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf;
+  for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) c.output.append(buf.data(), n);
+  int st = ::pclose(p);
+  if (WIFEXITED(st)) c.status = WEXITSTATUS(st);
+  return c;
+}
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+const char* const deadlock = "fatal error: all goroutines are asleep - deadlock!";
+
+go::task<int> dump_test_inner(go::chan<int> c) {
+  auto v = co_await c.recv();
+  co_return v.value_or(0);
+}
+go::task<void> dump_test_outer(go::chan<int> c) { (void)co_await dump_test_inner(c); }
+
+}  // namespace
+
+TEST_CASE("deadlock: Go's classic cases end with the report, the dump and exit status 2") {
+  for (const char* name : {"main_recv", "mutex", "wait_group", "select_none"}) {
+    CAPTURE(name);
+    child c = run_case(name);
+    CHECK(c.status == 2);
+    CHECK(has(c.output, deadlock));
+    CHECK(has(c.output, "goroutine 1 ["));
+  }
+  child recv = run_case("main_recv");
+  CHECK(has(recv.output, "goroutine 1 [chan receive]:"));
+  CHECK(has(recv.output, "diag_receive_forever"));  // the await chain, innermost first
+  child mu = run_case("mutex");
+  CHECK(has(mu.output, "[sync.Mutex.Lock]:"));
+  CHECK(has(mu.output, "goroutine 1 [sync.WaitGroup.Wait]:"));
+  CHECK(has(mu.output, "created by "));
+  CHECK(has(mu.output, " in goroutine 1"));
+  child none = run_case("select_none");
+  CHECK(has(none.output, "goroutine 1 [select (no cases)]:"));
+}
+
+TEST_CASE("deadlock: a pending timer, a sleeper, an I/O wait or others still running are not one") {
+  for (const char* name : {"timer_pending", "sleeper", "io_wait", "others_run"}) {
+    CAPTURE(name);
+    child c = run_case(name);
+    CHECK(c.status == 0);
+    CHECK_FALSE(has(c.output, deadlock));
+  }
+  child off = run_case("main_recv", "GODEBUG=deadlock=0 timeout 1");  // the report is off: it hangs
+  CHECK_FALSE(has(off.output, deadlock));
+}
+
+TEST_CASE("SIGQUIT prints every goroutine and exits 2; GOTRACEBACK=none prints none") {
+  child c = run_case("sigquit");
+  CHECK(c.status == 2);
+  CHECK(has(c.output, "SIGQUIT: quit"));
+  CHECK(has(c.output, "[chan receive]:"));
+  CHECK(has(c.output, "diag_receive_forever"));
+  child quiet = run_case("sigquit", "GOTRACEBACK=none");
+  CHECK(quiet.status == 2);
+  CHECK(has(quiet.output, "SIGQUIT: quit"));
+  CHECK_FALSE(has(quiet.output, "goroutine "));
+}
+
+TEST_CASE("leak check: GODEBUG=leakcheck=1 lists the goroutines left at stop") {
+  child plain = run_case("leak");
+  CHECK(plain.status == 0);
+  CHECK_FALSE(has(plain.output, "leak check"));
+  child checked = run_case("leak", "GODEBUG=leakcheck=1");
+  CHECK(checked.status == 0);
+  CHECK(has(checked.output, "go: leak check: 1 goroutine still alive at runtime stop:"));
+  CHECK(has(checked.output, "[chan receive]:"));
+  CHECK(has(checked.output, "diag_receive_forever"));
+}
+
+TEST_CASE("go::testing: leaked_goroutines and expect_no_leaks") {
+  go::runtime rt(go_test::with_procs(2));
+  auto c = go::make_chan<int>();
+  rt.block_on([c]() -> go::task<void> {
+    go::spawn(dump_test_outer, c);
+    co_return;
+  });
+  std::string leaks = go::testing::leaked_goroutines(rt, std::chrono::milliseconds(100));
+  CHECK(has(leaks, "[chan receive]:"));
+  CHECK(has(leaks, "dump_test_inner"));
+  CHECK(has(leaks, "dump_test_outer"));
+  CHECK_THROWS_WITH_AS(go::testing::expect_no_leaks(rt, std::chrono::milliseconds(10)),
+                       doctest::Contains("found unexpected goroutines:"), go::error);
+  c.close();  // it finishes
+  CHECK(go::testing::leaked_goroutines(rt).empty());
+  CHECK_NOTHROW(go::testing::expect_no_leaks(rt));
+}
+
+GO_TEST_CASE("dump_goroutines: every goroutine, its wait reason, await chain and creator") {
+  auto c = go::make_chan<int>();
+  go::mutex mu;
+  auto held = co_await mu.lock();
+  for (int i = 0; i < 2; ++i) go::spawn(dump_test_outer, c);
+  auto locker = [&mu]() -> go::task<void> { auto g = co_await mu.lock(); };
+  go::spawn(locker);
+  // Look until both receivers and the locker have parked (bounded; no sleep).
+  std::string dump;
+  for (int tries = 0; tries < 100'000; ++tries) {
+    dump = go::dump_goroutines();
+    std::size_t receivers = 0;
+    for (std::size_t pos = 0; (pos = dump.find("[chan receive]:", pos)) != std::string::npos; ++pos) ++receivers;
+    if (receivers == 2 && has(dump, "[sync.Mutex.Lock]:")) break;
+    co_await go::yield();
+  }
+  const std::uint64_t me = go::this_goroutine::id();
+  CHECK(dump.rfind("goroutine " + std::to_string(me) + " [running]:", 0) == 0);  // the caller first
+  CHECK(has(dump, "[sync.Mutex.Lock]:"));
+  const std::size_t inner = dump.find("dump_test_inner");
+  const std::size_t outer = dump.find("dump_test_outer");
+  CHECK(inner != std::string::npos);
+  CHECK(outer != std::string::npos);
+  CHECK(inner < outer);  // innermost first
+  CHECK(has(dump, "created by "));
+  CHECK(has(dump, " in goroutine " + std::to_string(me)));
+  held.unlock();
+  c.close();
+}
