@@ -125,6 +125,7 @@ class sched {
   void destroy_remaining() noexcept;
   void kill(g* gp) noexcept;
   void schedtrace_line(std::chrono::steady_clock::time_point start) const;
+  void scheddetail_lines() const;
 
   bool run_all_timers() noexcept;
   bool poll_io() noexcept;

@@ -118,6 +118,41 @@ void sched::schedtrace_line(clock::time_point start) const {
                " goroutines=%" PRIu64 " steals=%" PRIu64 " [%s]\n",
                static_cast<long long>(ms), nprocs, nprocs - idlers.unparked(), nprocs + 1 + blocking.threads(),
                idlers.searching(), st.global_queue, st.live, st.steals, queues.c_str());
+  if (opts.scheddetail) scheddetail_lines();
+}
+
+// GODEBUG=scheddetail=1: Go's per-P, per-M and per-G lines. Each M (worker) holds the
+// P of its number for life. Relaxed, racy reads of owner-written fields: a snapshot.
+void sched::scheddetail_lines() const {
+  std::string out;
+  char line[256];
+  for (const auto& pp : ps) {
+    const std::uint64_t cur = pp->cur_goid.load(memory_order_relaxed);
+    const g* next = pp->runnext.load(memory_order_relaxed);
+    std::snprintf(line, sizeof line,
+                  "  P%u: status=%d schedtick=%u runqsize=%u runnext=%s timerslen=%zu curg=%" PRIu64 "\n", pp->id,
+                  cur ? 1 : 0, pp->schedtick.load(memory_order_relaxed), pp->q.size(), next ? "set" : "nil",
+                  pp->timers.size(), cur);
+    out += line;
+  }
+  for (const auto& pp : ps) {
+    const std::uint64_t cur = pp->cur_goid.load(memory_order_relaxed);
+    std::snprintf(line, sizeof line, "  M%u: p=%u curg=%" PRIu64 " idle=%s\n", pp->id, pp->id, cur,
+                  cur ? "false" : "true");  // idle: looking for work or asleep
+    out += line;
+  }
+  for (const auto& pp : ps) {  // every goroutine that has parked once (the registry)
+    pp->reg_lock.lock();
+    for (const g* gp : pp->parked) {
+      const g_status st = gp->status.load(memory_order_relaxed);
+      const char* what = st == g_status::waiting ? to_string(gp->reason.load(memory_order_relaxed))
+                         : st == g_status::running ? "running" : "runnable";
+      std::snprintf(line, sizeof line, "  G%" PRIu64 ": status=%d(%s)\n", gp->id, static_cast<int>(st), what);
+      out += line;
+    }
+    pp->reg_lock.unlock();
+  }
+  std::fputs(out.c_str(), stderr);
 }
 
 }  // namespace go::detail

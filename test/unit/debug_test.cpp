@@ -146,3 +146,13 @@ GO_TEST_CASE("dump_goroutines: every goroutine, its wait reason, await chain and
   held.unlock();
   c.close();
 }
+
+TEST_CASE("GODEBUG=schedtrace,scheddetail: a line per P, per M and per goroutine after each SCHED line") {
+  child c = run_case("mutex", "GODEBUG=schedtrace=20,scheddetail=1,deadlock=0 GOMAXPROCS=2 timeout 0.3");
+  CHECK(has(c.output, "SCHED "));
+  CHECK(has(c.output, "  P0: status="));
+  CHECK(has(c.output, "  P1: status="));
+  CHECK(has(c.output, "  M1: p=1 curg="));
+  CHECK(has(c.output, "  G1: status=2(sync.WaitGroup.Wait)"));
+  CHECK(has(c.output, "(sync.Mutex.Lock)"));
+}
