@@ -236,16 +236,13 @@ void sched::dump(std::string& out, bool frames, bool only_running, const char* s
     gs.push_back(std::move(s));
   }
   std::size_t hidden = 0;
-  for (const auto& pp : ps) {
-    if (frames) {
-      if (g* cur = pp->cur_g.load(memory_order_relaxed); cur && cur != self) {
-        gsnap s = snap(cur, false);
-        s.status = g_status::running;
-        s.worker = static_cast<int>(pp->id);
-        gs.push_back(std::move(s));
-      }
-    } else if (std::uint64_t id = pp->cur_goid.load(memory_order_relaxed); id && (!self || id != self->id)) {
-      gsnap s;  // only the number is safe to read: the g may end meanwhile
+  // Other workers' goroutines: with the world stopped every other worker is between
+  // two goroutines; else only their numbers are safe to read (the g may end meanwhile).
+  if (!frames) {
+    for (const auto& pp : ps) {
+      const std::uint64_t id = pp->cur_goid.load(memory_order_relaxed);
+      if (!id || (self && id == self->id)) continue;
+      gsnap s;
       s.id = id;
       s.status = g_status::running;
       s.worker = static_cast<int>(pp->id);

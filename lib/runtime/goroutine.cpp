@@ -72,7 +72,6 @@ void check_block_on_allowed(sched* s) {
 // (spawn and spawn_on are inlined there), which the dump shows as "created by".
 GO_NOINLINE void start(sched* s, g* gp) {
   gp->spawn_pc = __builtin_extract_return_addr(__builtin_return_address(0));
-  if (g* cur = tls().cur) gp->creator = cur->id;
   s->start(gp);
 }
 
@@ -80,6 +79,7 @@ void sched::start(g* gp) {
   gp->owner = this;
   gp->status.store(g_status::runnable, memory_order_relaxed);
   worker_tls& t = tls();
+  if (t.cur) gp->creator = t.cur->id;  // the dump's "created by ... in goroutine N"
   if (t.s == this) {
     p& pp = *t.pp;
     if (pp.goid_next == pp.goid_end) {

@@ -45,7 +45,6 @@ struct p {
   alignas(64) atomic<g*> runnext{nullptr};
   atomic<std::uint32_t> schedtick{0};
   atomic<std::uint64_t> cur_goid{0};
-  atomic<g*> cur_g{nullptr};  // owner writes, the dump reads (the g is alive while it runs)
   std::uint32_t runnext_streak = 0;
   std::uint64_t rng = 0;
   std::uint64_t goid_next = 0, goid_end = 0;

@@ -396,7 +396,6 @@ std::int64_t sched::earliest_timer() const noexcept {
 void sched::execute(p& pp, g* gp) noexcept {
   pp.schedtick.store(pp.schedtick.load(memory_order_relaxed) + 1, memory_order_relaxed);  // owner-only counter
   pp.cur_goid.store(gp->id, memory_order_relaxed);  // diagnostic
-  pp.cur_g.store(gp, memory_order_relaxed);          // diagnostic
   tls_.cur = gp;
   if (GO_UNLIKELY(!gp->resume_point)) gp->resume_point = gp->ops->start(gp);  // first run
   for (;;) {
@@ -425,7 +424,6 @@ void sched::execute(p& pp, g* gp) noexcept {
     break;
   }
   tls_.cur = nullptr;
-  pp.cur_g.store(nullptr, memory_order_relaxed);
   pp.cur_goid.store(0, memory_order_relaxed);
 }
 
