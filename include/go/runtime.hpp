@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <array>
 #include <cstdint>
+#include <utility>
 #include <exception>
 #include <functional>
 #include <iosfwd>
@@ -44,6 +46,9 @@ struct runtime_options {
   bool sigquit_dump = true;
   // GODEBUG=scheddetail=1: with schedtrace, a line per P and per M after each SCHED line.
   bool scheddetail = false;
+  // Measure the scheduling latency (runtime_stats::sched_latency): two clock reads per
+  // goroutine run. Also GODEBUG=schedlatency=1.
+  bool sched_latency = false;
   // Called on each worker thread as it starts and before it exits.
   std::function<void()> on_thread_start;
   std::function<void()> on_thread_stop;
@@ -60,6 +65,21 @@ struct runtime_stats {
   std::uint64_t long_running = 0;     // times sysmon saw a goroutine run 10 ms unsuspended
   std::uint64_t global_queue = 0;     // goroutines in the global run queue
   std::vector<std::uint64_t> local_queues;  // per P: run queue length (+1 if runnext is set)
+
+  // Go's runtime/metrics. Goroutines by state, read from the run queues and the parked
+  // registry (each registry shard's lock, one at a time: the world keeps running, so
+  // the counts are a snapshot, as Go's are).
+  std::uint64_t running = 0;   // on a worker now
+  std::uint64_t runnable = 0;  // in a run queue
+  std::uint64_t waiting = 0;   // parked; by wait reason ("chan receive", "sleep", ...):
+  std::vector<std::pair<std::string, std::uint64_t>> waiting_by_reason;
+  std::uint64_t parks = 0;           // waits that suspended a goroutine
+  std::uint64_t timers_fired = 0;    // timers that fired (sleeps, timers, tickers, after_func)
+  std::uint64_t poller_wakeups = 0;  // polls of the poller that completed I/O
+  // Scheduling latency (Go's /sched/latencies:seconds), the time from ready (or spawn,
+  // or yield) to running, with runtime_options::sched_latency or GODEBUG=schedlatency=1:
+  // sched_latency[i] counts the latencies in [2^i, 2^(i+1)) ns.
+  std::array<std::uint64_t, 40> sched_latency{};
 };
 
 // What an exception leaving a detached goroutine does (Go's unrecovered panic). The

@@ -77,6 +77,7 @@ GO_NOINLINE void start(sched* s, g* gp) {
 
 void sched::start(g* gp) {
   gp->owner = this;
+  if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
   gp->status.store(g_status::runnable, memory_order_relaxed);
   worker_tls& t = tls();
   if (t.cur) gp->creator = t.cur->id;  // the dump's "created by ... in goroutine N"
@@ -106,6 +107,7 @@ void sched::start(g* gp) {
 void ready(g* gp) noexcept { gp->owner->ready(gp); }
 
 void sched::ready(g* gp) noexcept {
+  if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
   gp->status.store(g_status::runnable, memory_order_relaxed);
   gp->reason.store(wait_reason::none, memory_order_relaxed);
   worker_tls& t = tls();
@@ -129,6 +131,7 @@ void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, 
   // Registered on its first park only: a g that never parks is always in a run queue or
   // running, where the shutdown finds it without a registry.
   if (gp->reg_shard < 0) gp->owner->register_parked(*t.pp, gp);
+  t.pp->g_parks.inc();
 }
 
 void yield_current(std::coroutine_handle<> h) {

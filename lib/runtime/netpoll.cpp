@@ -50,6 +50,7 @@ std::size_t netpoll::poll() noexcept {
   if (!try_lock()) return 0;
   last_poll_.store(nanotime(), memory_order_relaxed);
   std::size_t n = guarded([&] { return ioc_.poll(); });
+  if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
   unlock();
   return n;
 }
@@ -63,6 +64,7 @@ std::size_t netpoll::wait(std::int64_t deadline) noexcept {
   });
   last_poll_.store(nanotime(), memory_order_relaxed);
   if (n > 0) n += guarded([&] { return ioc_.poll(); });
+  if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
   return n;
 }
 

@@ -67,6 +67,12 @@ class netpoll {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   atomic<bool> busy_{false};
   atomic<std::int64_t> waiters_{0};
+  atomic<std::uint64_t> wakeups_{0};  // polls that completed something; written under the poll lock
+
+ public:
+  std::uint64_t wakeups() const noexcept { return wakeups_.load(memory_order_relaxed); }
+
+ private:
   atomic<std::int64_t> last_poll_{0};
 };
 

@@ -55,6 +55,8 @@ struct p {
   std::int64_t watch_until = 0;  // when the watch ends (nanotime)
   std::int64_t watch_ns = 0;
   p_counter spawned, exited, steals, parks;
+  p_counter g_parks;                   // goroutine parks, by the g running here
+  p_counter latency[40];               // runtime_options::sched_latency: log2 buckets of ns
   frame_cache frames;
 
   timer_heap timers;  // any thread may add or stop; see timers.hpp

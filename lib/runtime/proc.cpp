@@ -364,11 +364,23 @@ void sched::add_timer(p& pp, timer_node* t, std::int64_t when) noexcept {
   // long goroutine).
 }
 
+// The scheduling latency (runtime_options::sched_latency): the low 32 bits of the clock
+// at ready, kept in the g's wait_since (unused until it parks again), and the difference
+// when it runs, modulo 2^32 ns (right for any latency under 4 s).
+void sched::stamp_ready(g* gp) noexcept { gp->wait_since.store(static_cast<std::uint32_t>(nanotime()), memory_order_relaxed); }
+
+void sched::record_latency(p& pp, g* gp) noexcept {
+  const std::uint32_t ns = static_cast<std::uint32_t>(nanotime()) - gp->wait_since.load(memory_order_relaxed);
+  const int bucket = ns == 0 ? 0 : 31 - __builtin_clz(ns);
+  pp.latency[bucket].inc();
+}
+
 bool sched::run_timers(p& pp, std::int64_t now) noexcept {
   bool any = false;
   for (;;) {
     fire_batch b;
     pp.timers.run(now, b);
+    if (const int fired = b.nready + b.nlater) timers_fired_.fetch_add(static_cast<std::uint64_t>(fired), memory_order_relaxed);
     for (int i = 0; i < b.nready; ++i) ready(b.ready[i]);
     for (int i = 0; i < b.nlater; ++i) b.later[i]->ops->later(b.later[i], this);
     any = any || b.nready > 0 || b.nlater > 0;
@@ -396,6 +408,7 @@ std::int64_t sched::earliest_timer() const noexcept {
 void sched::execute(p& pp, g* gp) noexcept {
   pp.schedtick.store(pp.schedtick.load(memory_order_relaxed) + 1, memory_order_relaxed);  // owner-only counter
   pp.cur_goid.store(gp->id, memory_order_relaxed);  // diagnostic
+  if (GO_UNLIKELY(opts.sched_latency)) record_latency(pp, gp);
   tls_.cur = gp;
   if (GO_UNLIKELY(!gp->resume_point)) gp->resume_point = gp->ops->start(gp);  // first run
   for (;;) {
@@ -414,6 +427,7 @@ void sched::execute(p& pp, g* gp) noexcept {
       // local tail a yielder would meet the global queue only every 61st tick, and a
       // yield loop on one P would starve it. Else the local tail, which costs no lock.
       gp->status.store(g_status::runnable, memory_order_relaxed);
+      if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
       if (!global.empty())
         global.push(gp);
       else

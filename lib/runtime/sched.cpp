@@ -60,6 +60,7 @@ void apply_godebug(runtime_options& o) {
     if (key == "longrunwarn" && val > 0) o.warn_long_running = true;
     if (key == "scheddetail" && val > 0) o.scheddetail = true;
     if (key == "leakcheck" && val > 0) o.leak_check = true;
+    if (key == "schedlatency" && val > 0) o.sched_latency = true;
     if (key == "deadlock" && val == 0) o.deadlock_report = false;
     if (key == "deadlock" && val > 0) o.deadlock_report = true;
   }
@@ -207,6 +208,26 @@ runtime_stats sched::stats() const {
   st.worker_unparks = idlers.unparks();
   st.long_running = long_running_.load(memory_order_relaxed);
   st.global_queue = global.size();
+  st.timers_fired = timers_fired_.load(memory_order_relaxed);
+  if (netpoll* np = net()) st.poller_wakeups = np->wakeups();
+  std::uint64_t by_reason[256] = {};
+  for (const auto& pp : ps) {
+    st.parks += pp->g_parks.get();
+    for (std::size_t i = 0; i < st.sched_latency.size(); ++i) st.sched_latency[i] += pp->latency[i].get();
+    if (pp->cur_goid.load(memory_order_relaxed)) ++st.running;
+    st.runnable += pp->q.size() + (pp->runnext.load(memory_order_relaxed) ? 1 : 0);
+    pp->reg_lock.lock();
+    for (const g* gp : pp->parked)
+      if (gp->status.load(memory_order_relaxed) == g_status::waiting)
+        ++by_reason[static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed))];
+    pp->reg_lock.unlock();
+  }
+  st.runnable += st.global_queue;
+  for (unsigned r = 0; r < 256; ++r) {
+    if (!by_reason[r]) continue;
+    st.waiting += by_reason[r];
+    st.waiting_by_reason.emplace_back(to_string(static_cast<wait_reason>(r)), by_reason[r]);
+  }
   return st;
 }
 

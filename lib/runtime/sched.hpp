@@ -126,6 +126,8 @@ class sched {
   void kill(g* gp) noexcept;
   void schedtrace_line(std::chrono::steady_clock::time_point start) const;
   void scheddetail_lines() const;
+  void stamp_ready(g* gp) noexcept;
+  void record_latency(p& pp, g* gp) noexcept;
 
   bool run_all_timers() noexcept;
   bool poll_io() noexcept;
@@ -148,6 +150,7 @@ class sched {
   // Spawns and exits off the workers (outside threads, the shutdown sweep).
   atomic<std::uint64_t> outside_spawned_{0}, outside_exited_{0};
   atomic<std::uint64_t> long_running_{0};
+  atomic<std::uint64_t> timers_fired_{0};  // a statistic (timer_ops::fire batches)
 
   std::mutex net_mu_;             // guards the creation of net_
   std::unique_ptr<netpoll> net_;  // written once under net_mu_

@@ -156,3 +156,72 @@ TEST_CASE("GODEBUG=schedtrace,scheddetail: a line per P, per M and per goroutine
   CHECK(has(c.output, "  G1: status=2(sync.WaitGroup.Wait)"));
   CHECK(has(c.output, "(sync.Mutex.Lock)"));
 }
+
+namespace {
+std::uint64_t waiting_for(const go::runtime_stats& st, const std::string& reason) {
+  for (const auto& [r, n] : st.waiting_by_reason)
+    if (r == reason) return n;
+  return 0;
+}
+}  // namespace
+
+GO_TEST_CASE("runtime_stats: goroutines by state and wait reason, parks, timers, poller wakeups") {
+  auto gate = go::make_chan<int>();
+  auto [ctx, cancel] = go::with_cancel(go::background());
+  go::wait_group wg;
+  for (int i = 0; i < 5; ++i) wg.go([gate]() -> go::task<void> { (void)co_await gate.recv(); });
+  for (int i = 0; i < 3; ++i) {
+    auto nap = [c = ctx]() -> go::task<void> {
+      try {
+        co_await go::sleep(std::chrono::hours(1), c);
+      } catch (const go::error&) {
+      }
+    };
+    wg.go(nap);
+  }
+  go::runtime_stats st;
+  for (int tries = 0; tries < 100'000; ++tries) {  // until all eight have parked (bounded)
+    st = go::runtime::current()->stats();
+    if (waiting_for(st, "chan receive") == 5 && waiting_for(st, "select") == 3) break;
+    co_await go::yield();
+  }
+  CHECK(waiting_for(st, "chan receive") == 5);
+  CHECK(waiting_for(st, "select") == 3);  // sleep(d, ctx) waits in a select on the timer and ctx
+  CHECK(st.waiting >= 8);
+  CHECK(st.running >= 1);  // this one
+  CHECK(st.parks >= 8);
+  const std::uint64_t fired = st.timers_fired;
+  co_await go::sleep(std::chrono::microseconds(10));
+  CHECK(go::runtime::current()->stats().timers_fired > fired);
+  gate.close();
+  cancel();
+  co_await wg.wait();
+}
+
+TEST_CASE("runtime_stats: the scheduling latency histogram, when asked for") {
+  go::runtime_options o = go_test::with_procs(2);
+  o.sched_latency = true;
+  go::runtime rt(o);
+  rt.block_on([]() -> go::task<void> {
+    auto ping = go::make_chan<int>(), pong = go::make_chan<int>();
+    auto echo = [ping, pong]() -> go::task<void> {
+      while (auto v = co_await ping.recv()) co_await pong.send(*v);
+    };
+    auto h = go::spawn(echo);
+    for (int i = 0; i < 1000; ++i) {
+      co_await ping.send(i);
+      (void)co_await pong.recv();
+    }
+    ping.close();
+    co_await h;
+  });
+  go::runtime_stats st = rt.stats();
+  std::uint64_t samples = 0;
+  for (std::uint64_t n : st.sched_latency) samples += n;
+  CHECK(samples >= 1000);
+  go::runtime plain(go_test::with_procs(1));
+  plain.block_on([]() -> go::task<void> { co_await go::yield(); });
+  std::uint64_t none = 0;
+  for (std::uint64_t n : plain.stats().sched_latency) none += n;
+  CHECK(none == 0);  // off unless asked for
+}
