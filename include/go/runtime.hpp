@@ -139,6 +139,16 @@ class runtime {
   GO_API void stop();
   GO_API runtime_stats stats() const;
 
+  // Go's runtime/trace: record what the scheduler does (a slice per goroutine run on
+  // each P, arrows from each spawn and ready to the run it caused, parks with their
+  // wait reasons, steals, timers, poller wake-ups, go::blocking calls) until
+  // stop_trace(), which writes a Chrome trace-event JSON file to `path` (load it in
+  // ui.perfetto.dev or chrome://tracing; scripts/trace-plot draws it). GOCORO_TRACE=path
+  // traces a runtime from its start to its stop. Throws go::error(invalid_argument) if a
+  // trace is already on. stop_trace() returns false if none was.
+  GO_API void start_trace(std::string path);
+  GO_API bool stop_trace();
+
   // The runtime whose worker is running the calling goroutine; null on other threads.
   GO_API static runtime* current() noexcept;
 

@@ -196,6 +196,8 @@ void format(std::string& out, const gsnap& s, std::uint32_t now_ms, bool frames)
 
 }  // namespace
 
+std::string function_name(const void* pc) { return symbolize(pc).function; }
+
 // -- stop the world --
 
 bool sched::stop_the_world(std::chrono::milliseconds patience) {

@@ -89,6 +89,7 @@ void sched::start(g* gp) {
     }
     gp->id = pp.goid_next++;
     pp.spawned.inc();
+    if (GO_UNLIKELY(trace.on())) trace_ready(gp, trace_kind::spawn);
     // Go's newproc: the new g runs next. Wake a worker only if that left stealable work.
     if (runq_put(pp, gp, /*next=*/true)) idlers.notify_one();
     return;
@@ -99,6 +100,7 @@ void sched::start(g* gp) {
       throw error(errc::runtime_stopped, "go: spawn on a runtime that is stopping or stopped");
     gp->id = goid_gen_.fetch_add(1, memory_order_relaxed) + 1;
     outside_spawned_.fetch_add(1, memory_order_relaxed);  // a statistic
+    if (GO_UNLIKELY(trace.on())) trace_ready(gp, trace_kind::spawn);
     global.push(gp);
   }
   idlers.notify_one();
@@ -108,6 +110,7 @@ void ready(g* gp) noexcept { gp->owner->ready(gp); }
 
 void sched::ready(g* gp) noexcept {
   if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
+  if (GO_UNLIKELY(trace.on())) trace_ready(gp, trace_kind::ready);
   gp->status.store(g_status::runnable, memory_order_relaxed);
   gp->reason.store(wait_reason::none, memory_order_relaxed);
   worker_tls& t = tls();

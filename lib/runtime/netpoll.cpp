@@ -111,7 +111,16 @@ void io_wait_end(g* gp) noexcept { gp->owner->net()->wait_end(); }
 // ready land on pp. Cheap when nobody waits for I/O or someone else is polling.
 bool sched::poll_io() noexcept {
   netpoll* np = net();
-  return np && np->has_waiters() && np->poll() > 0;
+  if (!np || !np->has_waiters()) return false;
+  const std::size_t n = np->poll();
+  if (n > 0 && GO_UNLIKELY(trace.on())) {
+    trace_ev e;
+    e.kind = trace_kind::poll;
+    e.t0 = trace_clock();
+    e.count = static_cast<std::uint32_t>(n);
+    trace_add(e);
+  }
+  return n > 0;
 }
 
 }  // namespace go::detail

@@ -27,6 +27,7 @@
 #include "runtime/frame_alloc.hpp"
 #include "runtime/runq.hpp"
 #include "runtime/timers.hpp"
+#include "runtime/trace.hpp"
 
 namespace go::detail {
 
@@ -57,6 +58,7 @@ struct p {
   p_counter spawned, exited, steals, parks;
   p_counter g_parks;                   // goroutine parks, by the g running here
   p_counter latency[40];               // runtime_options::sched_latency: log2 buckets of ns
+  trace_buffer trace;                  // owner only: events while tracing (trace.hpp)
   frame_cache frames;
 
   timer_heap timers;  // any thread may add or stop; see timers.hpp

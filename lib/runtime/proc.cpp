@@ -188,6 +188,14 @@ g* sched::steal(p& pp, bool patient) noexcept {
       if (!gp && last && stuck) gp = take_runnext(victim.runnext);
       if (gp) {
         pp.steals.inc();
+        if (GO_UNLIKELY(trace.on())) {
+          trace_ev e;
+          e.kind = trace_kind::steal;
+          e.t0 = trace_clock();
+          e.other = static_cast<std::uint16_t>(pos);
+          e.count = 1 + pp.q.size();  // the one to run and the ones moved over
+          pp.trace.add(e);
+        }
         return gp;
       }
     }
@@ -338,7 +346,14 @@ void sched::park_worker(p& pp, unsigned id, bool searching) noexcept {
     while (!np->try_lock()) cpu_relax();
     if (idlers.begin_poll(id)) {
       pp.parks.inc();
-      np->wait(until);
+      const std::size_t n = np->wait(until);
+      if (n > 0 && GO_UNLIKELY(trace.on())) {
+        trace_ev e;
+        e.kind = trace_kind::poll;
+        e.t0 = trace_clock();
+        e.count = static_cast<std::uint32_t>(n);
+        pp.trace.add(e);
+      }
     }
     idlers.end_poll(id);
     np->unlock();
@@ -380,7 +395,16 @@ bool sched::run_timers(p& pp, std::int64_t now) noexcept {
   for (;;) {
     fire_batch b;
     pp.timers.run(now, b);
-    if (const int fired = b.nready + b.nlater) timers_fired_.fetch_add(static_cast<std::uint64_t>(fired), memory_order_relaxed);
+    if (const int fired = b.nready + b.nlater) {
+      timers_fired_.fetch_add(static_cast<std::uint64_t>(fired), memory_order_relaxed);
+      if (GO_UNLIKELY(trace.on())) {
+        trace_ev e;
+        e.kind = trace_kind::timers;
+        e.t0 = trace_clock();
+        e.count = static_cast<std::uint32_t>(fired);
+        trace_add(e);
+      }
+    }
     for (int i = 0; i < b.nready; ++i) ready(b.ready[i]);
     for (int i = 0; i < b.nlater; ++i) b.later[i]->ops->later(b.later[i], this);
     any = any || b.nready > 0 || b.nlater > 0;
@@ -410,7 +434,17 @@ void sched::execute(p& pp, g* gp) noexcept {
   pp.cur_goid.store(gp->id, memory_order_relaxed);  // diagnostic
   if (GO_UNLIKELY(opts.sched_latency)) record_latency(pp, gp);
   tls_.cur = gp;
-  if (GO_UNLIKELY(!gp->resume_point)) gp->resume_point = gp->ops->start(gp);  // first run
+  trace_ev run;  // only with tracing on
+  const bool traced = GO_UNLIKELY(trace.on());
+  if (traced) {
+    run.t0 = trace_clock();
+    run.goid = gp->id;
+    run.flow = (gp->id << 32) | gp->wait_since.load(memory_order_relaxed);
+  }
+  if (GO_UNLIKELY(!gp->resume_point)) {  // first run
+    gp->resume_point = gp->ops->start(gp);
+    if (traced) run.fn = *static_cast<void* const*>(gp->resume_point.address());  // the root's resume function
+  }
   for (;;) {
     gp->status.store(g_status::running, memory_order_relaxed);  // diagnostic; ordered by the queue handoff
     gp->after = after_resume::exit;
@@ -418,6 +452,7 @@ void sched::execute(p& pp, g* gp) noexcept {
     if (gp->after == after_resume::park) {
       // The stack has unwound: only now may others see the g (park.hpp). If the
       // unlock function cancels the park, run it again at once (Go's park_m).
+      if (traced) run.reason = static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed));  // before others see it
       if (tls_.unlockf(gp, tls_.unlock_arg)) break;
       continue;
     }
@@ -427,15 +462,21 @@ void sched::execute(p& pp, g* gp) noexcept {
       // local tail a yielder would meet the global queue only every 61st tick, and a
       // yield loop on one P would starve it. Else the local tail, which costs no lock.
       gp->status.store(g_status::runnable, memory_order_relaxed);
-      if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
+      if (GO_UNLIKELY(opts.sched_latency || traced)) stamp_ready(gp);
+      if (traced) run.reason = trace_yield;
       if (!global.empty())
         global.push(gp);
       else
         runq_put(pp, gp, /*next=*/false);
       break;
     }
+    if (traced) run.reason = trace_exit;
     exit(gp, /*killed=*/false);
     break;
+  }
+  if (traced) {
+    run.t1 = trace_clock();
+    pp.trace.add(run);
   }
   tls_.cur = nullptr;
   pp.cur_goid.store(0, memory_order_relaxed);

@@ -115,6 +115,13 @@ sched::sched(runtime_options o, runtime* owner)
     live_scheds.push_back(this);
   }
   if (opts.sigquit_dump) install_sigquit_dump();
+  if (const char* path = std::getenv("GOCORO_TRACE"); path && *path) {
+    try {
+      trace.start(*this, path);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "go: GOCORO_TRACE: %s\n", e.what());
+    }
+  }
 }
 
 sched::~sched() {
@@ -138,6 +145,11 @@ void sched::stop() {
   stw_cv_.notify_all();
   idlers.notify_all();                                 // (2)
   for (auto& w : workers_) w.join();
+  try {
+    (void)trace.stop(*this);  // GOCORO_TRACE's, or one the program left on
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "go: trace: %s\n", e.what());
+  }
   {
     std::lock_guard lock(sysmon_mu_);                  // (3)
     sysmon_stop_ = true;

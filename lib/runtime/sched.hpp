@@ -99,6 +99,11 @@ class sched {
   // The goroutines still alive at stop (leak check), with the world stopped for good.
   std::size_t leftover(std::string& out);
 
+  // The execution tracer (trace.hpp); trace_add picks the calling worker's buffer.
+  tracer trace;
+  void trace_add(const trace_ev& e) noexcept;
+  void trace_ready(g* gp, trace_kind kind) noexcept;  // a ready or a spawn: the arrow's tail
+
   // Milliseconds since the runtime started, advanced by sysmon every period (a coarse
   // clock for the dump's wait times: a park reads it instead of the clock).
   atomic<std::uint32_t> coarse_ms{0};
@@ -183,6 +188,9 @@ void for_each_live_sched(bool (*fn)(sched* s, void* arg) noexcept, void* arg) no
 // debug.cpp: SIGQUIT prints every goroutine and exits 2 (once per process, unless the
 // program has its own handler); the deadlock report (prints and exits 2).
 void install_sigquit_dump() noexcept;
+// The name of the function whose code holds pc (a coroutine's resume function becomes
+// the coroutine's name), demangled; an address if nothing names it.
+std::string function_name(const void* pc);
 [[noreturn]] void report_deadlock(sched& s) noexcept;
 
 // Deliver an exception that left a detached goroutine to the panic handler.

@@ -1,0 +1,89 @@
+// The execution tracer: a small deterministic program's trace, checked by
+// test/support/check_trace.py (it parses the JSON, checks every run slice lies on one
+// worker's track, every arrow has both ends, and the goroutines are the program's).
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <go/go.hpp>
+
+#include "support/go_test.hpp"
+
+namespace {
+
+go::task<void> trace_test_worker(go::chan<int> in, go::chan<int> out) {
+  while (auto v = co_await in.recv()) co_await out.send(*v * 2);
+}
+
+std::string temp_path(const char* tag) {
+  return "/tmp/gocoro-trace-" + std::to_string(::getpid()) + "-" + tag + ".json";
+}
+
+int check(const std::string& path, unsigned procs, int goroutines, const char* name) {
+  std::string cmd = "python3 " GO_SOURCE_DIR "/test/support/check_trace.py " + path + " " + std::to_string(procs) + " " +
+                    std::to_string(goroutines) + " '" + name + "'";
+  int st = std::system(cmd.c_str());
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+}  // namespace
+
+TEST_CASE("trace: a small program's slices, arrows and goroutines") {
+  for (unsigned procs : go_test::proc_counts) {
+    CAPTURE(procs);
+    const std::string path = temp_path("small");
+    {
+      go::runtime rt(go_test::with_procs(procs));
+      rt.start_trace(path);
+      CHECK_THROWS_AS(rt.start_trace(path), go::error);  // one at a time
+      rt.block_on([]() -> go::task<void> {
+        auto in = go::make_chan<int>(), out = go::make_chan<int>();
+        go::wait_group wg;
+        for (int i = 0; i < 10; ++i)
+          wg.go([in, out]() -> go::task<void> { co_await trace_test_worker(in, out); });
+        long sum = 0;
+        for (int i = 0; i < 100; ++i) {
+          co_await in.send(i);
+          sum += *(co_await out.recv());
+        }
+        in.close();
+        co_await wg.wait();
+        co_await go::sleep(std::chrono::microseconds(50));  // a timer firing in the trace
+        CHECK(sum == 9900);
+      });
+      CHECK(rt.stop_trace());
+      CHECK_FALSE(rt.stop_trace());  // none left
+    }
+    // main + 10 wg.go goroutines (each named by its root, which awaits the worker).
+    CHECK(check(path, procs, 11, "wait_group::go") == 0);
+    std::ifstream f(path);
+    std::stringstream text;
+    text << f.rdbuf();
+    CHECK(text.str().find("\"end\":\"chan receive\"") != std::string::npos);  // parks with their reasons
+    CHECK(text.str().find("\"timers fired\"") != std::string::npos);
+    std::remove(path.c_str());
+  }
+}
+
+TEST_CASE("trace: GOCORO_TRACE traces a runtime from start to stop; blocking calls get their track") {
+  const std::string path = temp_path("env");
+  ::setenv("GOCORO_TRACE", path.c_str(), 1);
+  {
+    go::runtime rt(go_test::with_procs(2));
+    ::unsetenv("GOCORO_TRACE");
+    int v = rt.block_on([]() -> go::task<int> { co_return co_await go::blocking([] { return 41; }) + 1; });
+    CHECK(v == 42);
+  }
+  std::ifstream f(path);
+  std::stringstream text;
+  text << f.rdbuf();
+  CHECK(text.str().find("\"blocking calls\"") != std::string::npos);
+  CHECK(text.str().find("\"cat\":\"blocking\"") != std::string::npos);
+  CHECK(text.str().find("\"end\":\"blocking call\"") != std::string::npos);
+  std::remove(path.c_str());
+}
