@@ -77,7 +77,7 @@ GO_NOINLINE void start(sched* s, g* gp) {
 
 void sched::start(g* gp) {
   gp->owner = this;
-  if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
+  if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);  // (trace_ready below stamps for the trace)
   gp->status.store(g_status::runnable, memory_order_relaxed);
   worker_tls& t = tls();
   if (t.cur) gp->creator = t.cur->id;  // the dump's "created by ... in goroutine N"

@@ -194,6 +194,7 @@ g* sched::steal(p& pp, bool patient) noexcept {
           e.t0 = trace_clock();
           e.other = static_cast<std::uint16_t>(pos);
           e.count = 1 + pp.q.size();  // the one to run and the ones moved over
+          e.prev_end = std::exchange(pp.trace.last_end, 0);
           pp.trace.add(e);
         }
         return gp;
@@ -296,6 +297,13 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
     }
     return gp;
   }
+  if (GO_UNLIKELY(trace.on())) {  // the last run's slice ends here
+    trace_ev e;
+    e.kind = trace_kind::idle;
+    e.t0 = trace_clock();
+    e.prev_end = std::exchange(pp.trace.last_end, 0);
+    pp.trace.add(e);
+  }
   park_worker(pp, id, searching);  // (5)
   searching = true;     // a woken worker comes back as a searcher
   return nullptr;
@@ -352,6 +360,7 @@ void sched::park_worker(p& pp, unsigned id, bool searching) noexcept {
         e.kind = trace_kind::poll;
         e.t0 = trace_clock();
         e.count = static_cast<std::uint32_t>(n);
+        e.prev_end = std::exchange(pp.trace.last_end, 0);
         pp.trace.add(e);
       }
     }
@@ -434,16 +443,24 @@ void sched::execute(p& pp, g* gp) noexcept {
   pp.cur_goid.store(gp->id, memory_order_relaxed);  // diagnostic
   if (GO_UNLIKELY(opts.sched_latency)) record_latency(pp, gp);
   tls_.cur = gp;
-  trace_ev run;  // only with tracing on
+  // Tracing: the run's event goes in at its start (its end is the P's next event), and a
+  // run_end event after it says how it ended.
+  std::uint8_t ended = trace_exit;
   const bool traced = GO_UNLIKELY(trace.on());
+  const bool first = !gp->resume_point;
+  if (first) gp->resume_point = gp->ops->start(gp);
   if (traced) {
-    run.t0 = trace_clock();
-    run.goid = gp->id;
-    run.flow = (gp->id << 32) | gp->wait_since.load(memory_order_relaxed);
-  }
-  if (GO_UNLIKELY(!gp->resume_point)) {  // first run
-    gp->resume_point = gp->ops->start(gp);
-    if (traced) run.fn = *static_cast<void* const*>(gp->resume_point.address());  // the root's resume function
+    trace_ev e;
+    e.t0 = pp.trace.run_t0 = trace_clock();
+    e.goid = gp->id;
+    e.stamp = gp->wait_since.load(memory_order_relaxed);
+    e.prev_end = std::exchange(pp.trace.last_end, 0);
+    pp.trace.add(e);
+    if (first) {  // the root's resume function names the goroutine
+      e.kind = trace_kind::name;
+      e.t0 = reinterpret_cast<std::uintptr_t>(*static_cast<void* const*>(gp->resume_point.address()));
+      pp.trace.add(e);
+    }
   }
   for (;;) {
     gp->status.store(g_status::running, memory_order_relaxed);  // diagnostic; ordered by the queue handoff
@@ -452,7 +469,7 @@ void sched::execute(p& pp, g* gp) noexcept {
     if (gp->after == after_resume::park) {
       // The stack has unwound: only now may others see the g (park.hpp). If the
       // unlock function cancels the park, run it again at once (Go's park_m).
-      if (traced) run.reason = static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed));  // before others see it
+      if (traced) ended = static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed));  // before others see it
       if (tls_.unlockf(gp, tls_.unlock_arg)) break;
       continue;
     }
@@ -462,21 +479,21 @@ void sched::execute(p& pp, g* gp) noexcept {
       // local tail a yielder would meet the global queue only every 61st tick, and a
       // yield loop on one P would starve it. Else the local tail, which costs no lock.
       gp->status.store(g_status::runnable, memory_order_relaxed);
-      if (GO_UNLIKELY(opts.sched_latency || traced)) stamp_ready(gp);
-      if (traced) run.reason = trace_yield;
+      if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
+      if (traced) ended = trace_yield;
       if (!global.empty())
         global.push(gp);
       else
         runq_put(pp, gp, /*next=*/false);
       break;
     }
-    if (traced) run.reason = trace_exit;
+    if (traced) ended = trace_exit;
     exit(gp, /*killed=*/false);
     break;
   }
   if (traced) {
-    run.t1 = trace_clock();
-    pp.trace.add(run);
+    pp.trace.last_end = ended;
+    pp.trace.run_t0 = 0;
   }
   tls_.cur = nullptr;
   pp.cur_goid.store(0, memory_order_relaxed);

@@ -12,6 +12,7 @@
 //     it, or a short slice on "outside") to the run it caused;
 //   - a slice on "blocking calls" from a goroutine's park in go::blocking to its ready;
 //   - instant events: steals ("steal from P1"), timer firings, poller wake-ups.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <map>
@@ -42,20 +43,37 @@ void json_string(std::string& out, const std::string& s) {
 }
 }  // namespace
 
-void sched::trace_add(const trace_ev& e) noexcept {
+void sched::trace_add(const trace_ev& ev) noexcept {
   worker_tls& t = tls();
-  trace.add(t.s == this ? t.pp : nullptr, e);
+  p* pp = t.s == this ? t.pp : nullptr;
+  trace_ev e = ev;
+  const bool timed = (e.kind != trace_kind::ready && e.kind != trace_kind::spawn) || e.own_time;
+  if (pp && timed) e.prev_end = std::exchange(pp->trace.last_end, 0);  // the P's last run ends here
+  trace.add(pp, e);
 }
 
 void sched::trace_ready(g* gp, trace_kind kind) noexcept {
-  stamp_ready(gp);
   trace_ev e;
   e.kind = kind;
-  e.t0 = trace_clock();
+  worker_tls& t = tls();
+  const bool in_run = t.s == this && t.pp && t.pp->trace.run_t0 != 0;
+  e.t0 = in_run ? t.pp->trace.run_t0 : trace_clock();  // inside a run: its start, no clock read
+  e.own_time = !in_run;
+  // The arrow's id: the goroutine and a stamp it carries to its run (the latency's
+  // clock stamp when that is on, else a per-P count: no clock call).
+  if (!opts.sched_latency) {
+    static thread_local std::uint32_t seq = 0;
+    gp->wait_since.store(++seq ^ static_cast<std::uint32_t>(e.t0), memory_order_relaxed);
+  }
   e.goid = gp->id;
-  e.flow = (gp->id << 32) | gp->wait_since.load(memory_order_relaxed);
+  e.stamp = gp->wait_since.load(memory_order_relaxed);
   e.from_blocking = gp->reason.load(memory_order_relaxed) == wait_reason::blocking;
   trace_add(e);
+}
+
+void trace_buffer::next_chunk() {
+  chunk = owner->swap_chunk(tid, chunk, n);
+  n = 0;
 }
 
 void tracer::add(p* pp, const trace_ev& e) {
@@ -64,21 +82,72 @@ void tracer::add(p* pp, const trace_ev& e) {
     return;
   }
   std::lock_guard lock(mu_);
-  shared_.add(e);
+  if (shared_.n == trace_buffer::chunk_events) {  // swap under our own lock
+    queue_.push_back({shared_.tid, shared_.chunk, shared_.n});
+    shared_.chunk = fresh_chunk();
+    shared_.n = 0;
+    cv_.notify_one();
+  }
+  shared_.chunk[shared_.n++] = e;
+}
+
+trace_ev* tracer::fresh_chunk() {
+  if (!free_.empty()) {
+    trace_ev* c = free_.back();
+    free_.pop_back();
+    return c;
+  }
+  auto* c = new trace_ev[trace_buffer::chunk_events];
+  all_.push_back(c);
+  return c;
+}
+
+trace_ev* tracer::swap_chunk(int tid, trace_ev* full, std::size_t n) {
+  std::lock_guard lock(mu_);
+  queue_.push_back({tid, full, n});
+  cv_.notify_one();
+  return fresh_chunk();
+}
+
+// Writes each full chunk to the raw file as it comes, and gives the chunk back.
+void tracer::writer_main() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return !queue_.empty() || writer_stop_; });
+    if (queue_.empty()) return;
+    written w = queue_.front();
+    queue_.erase(queue_.begin());
+    lock.unlock();
+    const std::uint64_t head[2] = {static_cast<std::uint64_t>(w.tid), w.n};
+    const bool ok = std::fwrite(head, sizeof head, 1, raw_) == 1 && std::fwrite(w.chunk, sizeof(trace_ev), w.n, raw_) == w.n;
+    lock.lock();
+    if (!ok) dropped_ += w.n;
+    free_.push_back(w.chunk);
+  }
 }
 
 void tracer::start(sched& s, std::string path) {
   if (path.empty()) throw error(errc::invalid_argument, "go: start_trace: an empty path");
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (on()) throw error(errc::invalid_argument, "go: start_trace: a trace is already being recorded");
-  const bool stopped = s.stop_the_world(std::chrono::milliseconds(1000));  // the P buffers are ours
-  for (auto& pp : s.ps) {
-    pp->trace.evs.clear();
-    pp->trace.dropped = 0;
-  }
-  shared_.evs.clear();
-  shared_.dropped = 0;
+  raw_ = std::tmpfile();
+  if (!raw_) throw error(errc::invalid_argument, "go: start_trace: no temporary file for the events");
+  writer_stop_ = false;
+  dropped_ = 0;
   path_ = std::move(path);
+  shared_ = {};
+  shared_.tid = outside_tid;
+  shared_.owner = this;
+  shared_.chunk = fresh_chunk();
+  for (auto& pp : s.ps) {
+    pp->trace = {};
+    pp->trace.tid = static_cast<int>(pp->id);
+    pp->trace.owner = this;
+    pp->trace.chunk = fresh_chunk();
+  }
+  writer_ = std::thread([this] { writer_main(); });
+  lock.unlock();
+  const bool stopped = s.stop_the_world(std::chrono::milliseconds(1000));  // the P buffers are set up before anyone records
   tsc0_ = trace_clock();
   ns0_ = nanotime();
   on_.store(true, memory_order_relaxed);
@@ -87,36 +156,89 @@ void tracer::start(sched& s, std::string path) {
 }
 
 bool tracer::stop(sched& s) {
-  std::lock_guard lock(mu_);
-  if (!on()) return false;
-  on_.store(false, memory_order_relaxed);
+  {
+    std::lock_guard lock(mu_);
+    if (!on()) return false;
+    on_.store(false, memory_order_relaxed);
+  }
   // Every worker finishes what it is recording and stops before its buffer is read
   // (after runtime::stop, the workers have exited: nothing to wait for).
   const bool world = !s.stopping();
   if (world) (void)s.stop_the_world(std::chrono::milliseconds(1000));
   const std::uint64_t tsc1 = trace_clock();
   const std::int64_t ns1 = nanotime();
+  for (auto& pp : s.ps) {  // each P's last run ends now, and says how it ended
+    trace_ev e;
+    e.kind = trace_kind::idle;
+    e.t0 = tsc1;
+    e.prev_end = pp->trace.last_end;
+    pp->trace.add(e);
+  }
+  {
+    std::lock_guard lock(mu_);
+    for (auto& pp : s.ps) queue_.push_back({pp->trace.tid, pp->trace.chunk, pp->trace.n});
+    queue_.push_back({shared_.tid, shared_.chunk, shared_.n});
+    for (auto& pp : s.ps) pp->trace = {};
+    shared_ = {};
+    writer_stop_ = true;
+    cv_.notify_one();
+  }
+  if (world) s.start_the_world();
+  writer_.join();
   const double ns_per_tick = tsc1 > tsc0_ ? static_cast<double>(ns1 - ns0_) / static_cast<double>(tsc1 - tsc0_) : 1.0;
   auto us = [&](std::uint64_t tsc) { return static_cast<double>(tsc - tsc0_) * ns_per_tick / 1000.0; };
 
-  // Gather: (track, event), and the joins: root names, ready arrows, blocking parks.
+  // Read the events back, per track, in order.
+  std::map<int, std::vector<trace_ev>> tracks;
+  std::rewind(raw_);
+  for (std::uint64_t head[2]; std::fread(head, sizeof head, 1, raw_) == 1;) {
+    auto& v = tracks[static_cast<int>(head[0])];
+    const std::size_t at = v.size();
+    v.resize(at + head[1]);
+    if (std::fread(v.data() + at, sizeof(trace_ev), head[1], raw_) != head[1]) break;
+  }
+  std::fclose(raw_);
+  raw_ = nullptr;
+  for (trace_ev* c : all_) delete[] c;
+  all_.clear();
+  free_.clear();
+  const std::uint64_t dropped = dropped_;
+
+  // Gather: (track, event, a run's end and how it ended), and the joins below.
   struct tracked {
     int tid;
     const trace_ev* e;
+    std::uint64_t end;   // a run's: the next timestamped event of its P
+    std::uint8_t ended;  // a run's: from that event's prev_end
+  };
+  auto timed = [](const trace_ev& e) {
+    return (e.kind != trace_kind::ready && e.kind != trace_kind::spawn && e.kind != trace_kind::name) || e.own_time;
   };
   std::vector<tracked> all;
-  std::uint64_t dropped = shared_.dropped;
-  for (const auto& pp : s.ps) {
-    for (const trace_ev& e : pp->trace.evs) all.push_back({static_cast<int>(pp->id), &e});
-    dropped += pp->trace.dropped;
-  }
-  for (const trace_ev& e : shared_.evs) all.push_back({outside_tid, &e});
   std::unordered_map<std::uint64_t, std::string> names;  // goid -> root function
-  std::unordered_map<std::uint64_t, int> arrows;         // flow ids with a tail
-  for (const tracked& t : all) {
-    if (t.e->kind == trace_kind::run && t.e->fn && !names.count(t.e->goid)) names[t.e->goid] = function_name(t.e->fn);
-    if (t.e->kind == trace_kind::ready || t.e->kind == trace_kind::spawn) arrows[t.e->flow] = 1;
+  for (auto& [tid, evs] : tracks) {
+    std::uint64_t next = tsc1;  // scanning backwards: the nearest later event with its own time
+    std::uint8_t ended = trace_exit;
+    std::vector<tracked> mine;
+    mine.reserve(evs.size());
+    for (std::size_t i = evs.size(); i-- > 0;) {
+      const trace_ev& e = evs[i];
+      if (e.kind == trace_kind::name) {
+        names.emplace(e.goid, function_name(reinterpret_cast<const void*>(static_cast<std::uintptr_t>(e.t0))));
+        continue;
+      }
+      mine.push_back({tid, &e, next, ended});
+      if (timed(e)) {
+        next = e.t0;
+        ended = e.prev_end;
+      }
+    }
+    all.insert(all.end(), mine.rbegin(), mine.rend());
   }
+  std::unordered_map<std::uint64_t, int> arrows;  // flow ids with a tail
+  auto flow_of = [](const trace_ev& e) { return (e.goid << 32) | e.stamp; };
+  for (const tracked& t : all)
+    if (t.e->kind == trace_kind::ready || t.e->kind == trace_kind::spawn) arrows[flow_of(*t.e)] = 1;
 
   std::string out = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"dropped_events\":" + std::to_string(dropped) +
                     "},\"traceEvents\":[\n";
@@ -153,18 +275,18 @@ bool tracer::stop(sched& s) {
         if (auto it = names.find(e.goid); it != names.end()) name += " " + it->second;
         std::string ev;
         std::snprintf(buf, sizeof buf, "{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"cat\":\"run\",\"name\":", tid,
-                      us(e.t0), us(e.t1) - us(e.t0));
+                      us(e.t0), us(tp->end) - us(e.t0));
         ev = buf;
         json_string(ev, name);
-        std::snprintf(buf, sizeof buf, ",\"args\":{\"goid\":%" PRIu64 ",\"end\":\"%s\"}}", e.goid, end_name(e.reason));
+        std::snprintf(buf, sizeof buf, ",\"args\":{\"goid\":%" PRIu64 ",\"end\":\"%s\"}}", e.goid, end_name(tp->ended));
         emit(ev + buf);
-        if (e.flow && arrows.count(e.flow)) {
+        if (arrows.count(flow_of(e))) {
           std::snprintf(buf, sizeof buf,
                         "{\"ph\":\"f\",\"bp\":\"e\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"id\":%" PRIu64 ",\"cat\":\"ready\",\"name\":\"ready\"}",
-                        tid, us(e.t0), e.flow);
+                        tid, us(e.t0), flow_of(e));
           emit(buf);
         }
-        if (e.reason == static_cast<std::uint8_t>(wait_reason::blocking)) blocked_since[e.goid] = us(e.t1);
+        if (tp->ended == static_cast<std::uint8_t>(wait_reason::blocking)) blocked_since[e.goid] = us(tp->end);
         break;
       }
       case trace_kind::ready:
@@ -176,9 +298,10 @@ bool tracer::stop(sched& s) {
                         tid, us(e.t0), what, what, e.goid);
           emit(buf);
         }
+        // A ready inside a run carries the run's start: 1 ns later keeps the tail inside the slice.
         std::snprintf(buf, sizeof buf,
                       "{\"ph\":\"s\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"id\":%" PRIu64 ",\"cat\":\"ready\",\"name\":\"ready\",\"args\":{\"goid\":%" PRIu64 ",\"kind\":\"%s\"}}",
-                      tid, us(e.t0), e.flow, e.goid, what);
+                      tid, us(e.t0) + (tid == outside_tid ? 0.0 : 0.001), flow_of(e), e.goid, what);
         emit(buf);
         if (e.from_blocking) {
           if (auto it = blocked_since.find(e.goid); it != blocked_since.end()) {
@@ -203,6 +326,9 @@ bool tracer::stop(sched& s) {
                       tid, us(e.t0), e.count);
         emit(buf);
         break;
+      case trace_kind::idle:
+      case trace_kind::name:
+        break;
       case trace_kind::poll:
         std::snprintf(buf, sizeof buf,
                       "{\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"cat\":\"poll\",\"name\":\"poller woke\",\"args\":{\"completions\":%u}}",
@@ -212,13 +338,6 @@ bool tracer::stop(sched& s) {
     }
   }
   out += "\n]}\n";
-  for (auto& pp : s.ps) {
-    pp->trace.evs.clear();
-    pp->trace.evs.shrink_to_fit();
-  }
-  shared_.evs.clear();
-  shared_.evs.shrink_to_fit();
-  if (world) s.start_the_world();
   std::FILE* f = std::fopen(path_.c_str(), "w");
   if (!f) throw error(errc::invalid_argument, "go: stop_trace: cannot write " + path_);
   std::fwrite(out.data(), 1, out.size(), f);

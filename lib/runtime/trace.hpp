@@ -14,12 +14,16 @@
 // on `on` at each of execute, ready, spawn, yield, steal, timer and poll sites.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
+#include "go/config.hpp"
 #include "go/detail/atomic.hpp"
 #include "go/detail/timer.hpp"
 
@@ -36,33 +40,48 @@ enum class trace_kind : std::uint8_t {
   steal,     // this P stole `count` goroutines from P `other`
   timers,    // this P fired `count` timers
   poll,      // this P's poll of the poller completed `count` operations
+  idle,      // this P found nothing to run: the run before it ends here
+  name,      // goid's root function is the code at address t0 (its first run)
 };
 
-// run's reason for a run that did not park.
+// How a run ended, when it did not park (else its wait_reason); 0: no run before.
 inline constexpr std::uint8_t trace_yield = 0xfe, trace_exit = 0xff;
 
+// One clock read per run: a run's end is the next timestamped event of its P (the next
+// run, an idle mark, a steal, ...); a ready or spawn made by a running goroutine takes
+// its run's start as its time (the arrow leaves from inside the slice), so it costs no
+// clock read either.
 struct trace_ev {
-  std::uint64_t t0 = 0, t1 = 0;  // TSC
+  std::uint64_t t0 = 0;          // TSC (name: the function's address)
   std::uint64_t goid = 0;
-  std::uint64_t flow = 0;        // (goid << 32) | the ready's stamp; 0: none
-  const void* fn = nullptr;      // run: the root function, on a goroutine's first run
+  std::uint32_t stamp = 0;       // run, ready, spawn: the arrow's id is (goid << 32) | stamp
+  std::uint32_t count = 0;       // steal, timers, poll
   trace_kind kind = trace_kind::run;
-  std::uint8_t reason = 0;       // run: the wait_reason it parked with, trace_yield or trace_exit
+  std::uint8_t prev_end = 0;     // every timestamped event on a P: how the P's previous run ended
   std::uint8_t from_blocking = 0;  // ready: the goroutine's go::blocking call ended
+  std::uint8_t own_time = 0;     // ready, spawn: 1 if made outside a run (t0 is its own clock read)
   std::uint16_t other = 0;       // steal: the victim
-  std::uint32_t count = 0;
 };
+static_assert(sizeof(trace_ev) == 32);
 
+class tracer;
+
+// A P's events: fixed chunks, written out by the tracer's writer thread as each fills
+// and then reused, so a long trace touches the same few hundred KiB over and over
+// instead of faulting in fresh memory (which cost more than the recording itself).
 struct trace_buffer {
-  static constexpr std::size_t max_events = std::size_t{1} << 20;  // 40 MiB per P at most
-  std::vector<trace_ev> evs;
-  std::uint64_t dropped = 0;
+  static constexpr std::size_t chunk_events = std::size_t{1} << 14;  // 640 KiB
+  trace_ev* chunk = nullptr;  // owner only
+  std::size_t n = 0;
+  std::uint64_t run_t0 = 0;   // the running goroutine's start (owner only)
+  std::uint8_t last_end = 0;  // how the last run ended, for the P's next timestamped event
+  int tid = 0;
+  tracer* owner = nullptr;
   void add(const trace_ev& e) {
-    if (evs.size() < max_events)
-      evs.push_back(e);
-    else
-      ++dropped;
+    if (GO_UNLIKELY(n == chunk_events)) next_chunk();
+    chunk[n++] = e;
   }
+  void next_chunk();
 };
 
 inline std::uint64_t trace_clock() noexcept {
@@ -81,16 +100,34 @@ class tracer {
   bool stop(sched& s);  // false if no trace was on
   bool on() const noexcept { return on_.load(memory_order_relaxed); }
 
-  // The recording side. p_events: the calling worker's P (owner only); shared events
-  // from other threads take the mutex.
+  // The recording side. pp: the calling worker's P (owner only); events from other
+  // threads go to the shared buffer, under the mutex.
   void add(p* pp, const trace_ev& e);
+  // A full chunk: queue it for the writer, return an empty one.
+  trace_ev* swap_chunk(int tid, trace_ev* full, std::size_t n);
 
  private:
+  struct written {
+    int tid;
+    trace_ev* chunk;
+    std::size_t n;
+  };
+  void writer_main();
+  trace_ev* fresh_chunk();  // under mu_
+
   atomic<bool> on_{false};
-  std::mutex mu_;              // shared_, and start/stop
-  trace_buffer shared_;        // events from threads that hold no P
+  std::mutex mu_;                // everything below
+  std::condition_variable cv_;   // the writer's queue
+  std::vector<written> queue_;
+  std::vector<trace_ev*> free_;  // chunks to reuse
+  std::vector<trace_ev*> all_;   // every chunk, freed at stop
+  bool writer_stop_ = false;
+  std::thread writer_;
+  std::FILE* raw_ = nullptr;     // the chunks, as they fill
+  std::uint64_t dropped_ = 0;    // a write that failed
+  trace_buffer shared_;          // events from threads that hold no P
   std::string path_;
-  std::uint64_t tsc0_ = 0;     // calibration: TSC and nanotime at start
+  std::uint64_t tsc0_ = 0;       // calibration: TSC and nanotime at start
   std::int64_t ns0_ = 0;
 };
 
