@@ -49,6 +49,9 @@ struct runtime_options {
   // Measure the scheduling latency (runtime_stats::sched_latency): two clock reads per
   // goroutine run. Also GODEBUG=schedlatency=1.
   bool sched_latency = false;
+  // Go's block profile (runtime::block_profile): a clock read at each park and each
+  // ready. Also GODEBUG=blockprofile=1.
+  bool block_profile = false;
   // Called on each worker thread as it starts and before it exits.
   std::function<void()> on_thread_start;
   std::function<void()> on_thread_stop;
@@ -87,6 +90,16 @@ struct runtime_stats {
 // with status 2, as a Go program does. Returns the previous handler.
 using panic_handler = void (*)(std::uint64_t goroutine_id, std::exception_ptr error);
 GO_API panic_handler set_panic_handler(panic_handler h) noexcept;
+
+// One line of the block profile (Go's -blockprofile): the time goroutines spent parked
+// with one wait reason at one await site, the innermost coroutine's function (the name
+// the goroutine dump shows first in a chain).
+struct block_profile_entry {
+  std::string reason;  // "chan receive", "sync.Mutex.Lock", ...
+  std::string site;    // "consumer(go::chan<int>)"
+  std::uint64_t count = 0;
+  std::chrono::nanoseconds total{0};
+};
 
 namespace detail {
 GO_API void check_block_on_allowed(sched* s);
@@ -148,6 +161,11 @@ class runtime {
   // trace is already on. stop_trace() returns false if none was.
   GO_API void start_trace(std::string path);
   GO_API bool stop_trace();
+
+  // The block profile (with runtime_options::block_profile), largest total first; and
+  // back to empty. Read while goroutines run (each P's table under its own lock).
+  [[nodiscard]] GO_API std::vector<block_profile_entry> block_profile() const;
+  GO_API void reset_block_profile();
 
   // The runtime whose worker is running the calling goroutine; null on other threads.
   GO_API static runtime* current() noexcept;

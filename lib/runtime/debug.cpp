@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -157,7 +158,9 @@ void append(std::string& out, std::initializer_list<std::string_view> parts) {
   for (std::string_view p : parts) out.append(p);  // (operator+ chains trip g++ 12's -Wrestrict)
 }
 
-void format(std::string& out, const gsnap& s, std::uint32_t now_ms, bool frames) {
+// now_ms and the g's since_ms are in the units of wait_since: ms of the coarse clock, or
+// us with the block profile (ms_unit = 1000 then).
+void format(std::string& out, const gsnap& s, std::uint32_t now_ms, bool frames, std::uint32_t ms_unit = 1) {
   append(out, {"goroutine ", std::to_string(s.id), " ["});
   switch (s.status) {
     case g_status::running: out += "running"; break;
@@ -166,7 +169,7 @@ void format(std::string& out, const gsnap& s, std::uint32_t now_ms, bool frames)
     case g_status::dead: out += "dead"; break;
   }
   if (s.status == g_status::waiting && now_ms >= s.since_ms) {
-    const std::uint32_t minutes = (now_ms - s.since_ms) / 60'000;
+    const std::uint32_t minutes = (now_ms - s.since_ms) / (60'000 * ms_unit);
     if (minutes >= 1) append(out, {", ", std::to_string(minutes), " minutes"});  // Go's wording, "1 minutes" too
   }
   out += "]:\n";
@@ -276,8 +279,9 @@ void sched::dump(std::string& out, bool frames, bool only_running, const char* s
     }
   }
   std::sort(gs.begin() + (self ? 1 : 0), gs.end(), [](const gsnap& a, const gsnap& b) { return a.id < b.id; });
-  const std::uint32_t now_ms = coarse_ms.load(memory_order_relaxed);
-  for (const gsnap& s : gs) format(out, s, now_ms, frames);
+  const bool us = opts.block_profile;  // wait_since is the park's clock in us then
+  const std::uint32_t now = us ? static_cast<std::uint32_t>(nanotime() / 1000) : coarse_ms.load(memory_order_relaxed);
+  for (const gsnap& s : gs) format(out, s, now, frames, us ? 1000 : 1);
   if (hidden) append(out, {"(", std::to_string(hidden), " runnable goroutines not listed: a worker did not stop in time)\n\n"});
   if (suffix) out += suffix;
 }
@@ -314,6 +318,22 @@ std::size_t sched::leftover(std::string& out) {
     if (pos == 0 || body[pos - 1] == '\n') ++n;
   out += body;
   return n;
+}
+
+// -- the block profile --
+
+void sched::profile_block(g* gp) noexcept {
+  const std::uint32_t now_us = static_cast<std::uint32_t>(nanotime() / 1000);
+  const std::uint64_t waited_ns = static_cast<std::uint64_t>(now_us - gp->wait_since.load(memory_order_relaxed)) * 1000;
+  const void* site = gp->resume_point ? *static_cast<void* const*>(gp->resume_point.address()) : nullptr;
+  const auto why = static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed));
+  worker_tls& t = tls();
+  p& pp = t.s == this && t.pp ? *t.pp : *ps[0];  // any P's table will do: each has its lock
+  pp.prof_lock.lock();
+  p::blocked& b = pp.prof[{why, site}];  // a bad_alloc here is out of memory (noexcept: terminate)
+  ++b.count;
+  b.total_ns += waited_ns;
+  pp.prof_lock.unlock();
 }
 
 // -- SIGQUIT --
@@ -430,6 +450,34 @@ std::string dump_goroutines() {
 void dump_goroutines(std::ostream& out) { out << dump_goroutines(); }
 
 std::string dump_goroutines(runtime& rt) { return dump_of(rt.s_); }
+
+std::vector<block_profile_entry> runtime::block_profile() const {
+  std::map<std::pair<std::uint8_t, const void*>, detail::p::blocked> all;
+  for (auto& pp : s_->ps) {
+    pp->prof_lock.lock();
+    for (const auto& [key, b] : pp->prof) {
+      auto& sum = all[key];
+      sum.count += b.count;
+      sum.total_ns += b.total_ns;
+    }
+    pp->prof_lock.unlock();
+  }
+  std::vector<block_profile_entry> out;
+  for (const auto& [key, b] : all)
+    out.push_back({detail::to_string(static_cast<detail::wait_reason>(key.first)),
+                   key.second ? detail::function_name(key.second) : std::string("?"), b.count,
+                   std::chrono::nanoseconds(b.total_ns)});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.total > b.total; });
+  return out;
+}
+
+void runtime::reset_block_profile() {
+  for (auto& pp : s_->ps) {
+    pp->prof_lock.lock();
+    pp->prof.clear();
+    pp->prof_lock.unlock();
+  }
+}
 
 }  // namespace go
 

@@ -109,6 +109,7 @@ void sched::start(g* gp) {
 void ready(g* gp) noexcept { gp->owner->ready(gp); }
 
 void sched::ready(g* gp) noexcept {
+  if (GO_UNLIKELY(opts.block_profile)) profile_block(gp);  // before a stamp reuses wait_since
   if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
   if (GO_UNLIKELY(trace.on())) trace_ready(gp, trace_kind::ready);
   gp->status.store(g_status::runnable, memory_order_relaxed);
@@ -129,7 +130,10 @@ void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, 
   t.unlockf = unlockf;
   t.unlock_arg = arg;
   gp->reason.store(why, memory_order_relaxed);
-  gp->wait_since = gp->owner->coarse_ms.load(memory_order_relaxed);  // diagnostic
+  // The dump's coarse wait time (ms); with the block profile, the park's clock in us.
+  gp->wait_since.store(GO_UNLIKELY(gp->owner->opts.block_profile) ? static_cast<std::uint32_t>(nanotime() / 1000)
+                                                                   : gp->owner->coarse_ms.load(memory_order_relaxed),
+                       memory_order_relaxed);
   gp->status.store(g_status::waiting, memory_order_relaxed);  // before unlockf publishes the g
   // Registered on its first park only: a g that never parks is always in a run queue or
   // running, where the shutdown finds it without a registry.

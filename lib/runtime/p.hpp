@@ -19,6 +19,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "go/detail/atomic.hpp"
@@ -59,6 +61,12 @@ struct p {
   p_counter g_parks;                   // goroutine parks, by the g running here
   p_counter latency[40];               // runtime_options::sched_latency: log2 buckets of ns
   trace_buffer trace;                  // owner only: events while tracing (trace.hpp)
+  // The block profile's table, by (wait reason, await site): count and total ns.
+  struct blocked {
+    std::uint64_t count = 0, total_ns = 0;
+  };
+  spinlock prof_lock{lock_rank::profile};
+  std::map<std::pair<std::uint8_t, const void*>, blocked> prof;  // protected by prof_lock
   frame_cache frames;
 
   timer_heap timers;  // any thread may add or stop; see timers.hpp

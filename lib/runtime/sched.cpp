@@ -61,6 +61,7 @@ void apply_godebug(runtime_options& o) {
     if (key == "scheddetail" && val > 0) o.scheddetail = true;
     if (key == "leakcheck" && val > 0) o.leak_check = true;
     if (key == "schedlatency" && val > 0) o.sched_latency = true;
+    if (key == "blockprofile" && val > 0) o.block_profile = true;
     if (key == "deadlock" && val == 0) o.deadlock_report = false;
     if (key == "deadlock" && val > 0) o.deadlock_report = true;
   }

@@ -132,6 +132,7 @@ class sched {
   void schedtrace_line(std::chrono::steady_clock::time_point start) const;
   void scheddetail_lines() const;
   void stamp_ready(g* gp) noexcept;
+  void profile_block(g* gp) noexcept;  // ready() with the block profile: account the wait
   void record_latency(p& pp, g* gp) noexcept;
 
   bool run_all_timers() noexcept;

@@ -225,3 +225,39 @@ TEST_CASE("runtime_stats: the scheduling latency histogram, when asked for") {
   for (std::uint64_t n : plain.stats().sched_latency) none += n;
   CHECK(none == 0);  // off unless asked for
 }
+
+namespace {
+go::task<int> block_profile_waiter(go::chan<int> c) {
+  auto v = co_await c.recv();
+  co_return v.value_or(0);
+}
+}  // namespace
+
+TEST_CASE("block profile: time blocked per wait reason and await site; reset") {
+  go::runtime_options o = go_test::with_procs(2);
+  o.block_profile = true;
+  go::runtime rt(o);
+  rt.block_on([]() -> go::task<void> {
+    auto c = go::make_chan<int>();
+    auto h = go::spawn(block_profile_waiter, c);
+    co_await go::sleep(std::chrono::milliseconds(1));  // (what is measured; nothing waits on it)
+    co_await c.send(7);
+    int v = co_await h;
+    CHECK(v == 7);
+  });
+  auto prof = rt.block_profile();
+  bool found = false, slept = false;
+  for (const auto& e : prof) {
+    if (e.reason == "chan receive" && e.site.find("block_profile_waiter") != std::string::npos && e.count >= 1 &&
+        e.total.count() > 0)
+      found = true;
+    if (e.reason == "sleep") slept = true;
+  }
+  CHECK(found);
+  CHECK(slept);
+  rt.reset_block_profile();
+  CHECK(rt.block_profile().empty());
+  go::runtime off(go_test::with_procs(1));
+  off.block_on([]() -> go::task<void> { co_await go::sleep(std::chrono::microseconds(10)); });
+  CHECK(off.block_profile().empty());  // only when asked for
+}

@@ -13,6 +13,8 @@
 //                    the parking goroutine unwinds, and released by the worker in the
 //                    park's unlock function, so registry may nest inside it.
 //   registry         a P's shard of the parked-goroutine registry (lib/runtime/registry)
+//   profile          a P's block-profile table (taken in ready(), which may run under
+//                    a ctx's or a primitive's lock)
 //   inject           the global run queue
 //   idle             the parked-worker list
 //   frame_central    the frame allocator's central free lists
@@ -33,6 +35,7 @@ enum class lock_rank : std::uint8_t {
   chan,
   primitive,
   registry,
+  profile,
   inject,
   idle,
   frame_central,
