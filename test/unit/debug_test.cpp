@@ -121,9 +121,10 @@ GO_TEST_CASE("dump_goroutines: every goroutine, its wait reason, await chain and
   auto c = go::make_chan<int>();
   go::mutex mu;
   auto held = co_await mu.lock();
-  for (int i = 0; i < 2; ++i) go::spawn(dump_test_outer, c);
+  auto r1 = go::spawn(dump_test_outer, c);
+  auto r2 = go::spawn(dump_test_outer, c);
   auto locker = [&mu]() -> go::task<void> { auto g = co_await mu.lock(); };
-  go::spawn(locker);
+  auto l = go::spawn(locker);
   // Look until both receivers and the locker have parked (bounded; no sleep).
   std::string dump;
   for (int tries = 0; tries < 100'000; ++tries) {
@@ -145,6 +146,9 @@ GO_TEST_CASE("dump_goroutines: every goroutine, its wait reason, await chain and
   CHECK(has(dump, " in goroutine " + std::to_string(me)));
   held.unlock();
   c.close();
+  co_await l;  // mu lives in this frame: the locker must be done with it
+  co_await r1;
+  co_await r2;
 }
 
 TEST_CASE("GODEBUG=schedtrace,scheddetail: a line per P, per M and per goroutine after each SCHED line") {
