@@ -77,7 +77,6 @@ GO_NOINLINE void start(sched* s, g* gp) {
 
 void sched::start(g* gp) {
   gp->owner = this;
-  if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);  // (trace_ready below stamps for the trace)
   gp->status.store(g_status::runnable, memory_order_relaxed);
   worker_tls& t = tls();
   if (t.cur) gp->creator = t.cur->id;  // the dump's "created by ... in goroutine N"
@@ -89,7 +88,7 @@ void sched::start(g* gp) {
     }
     gp->id = pp.goid_next++;
     pp.spawned.inc();
-    if (GO_UNLIKELY(trace.on())) trace_ready(gp, trace_kind::spawn);
+    if (GO_UNLIKELY(diag.load(memory_order_relaxed))) diag_ready(gp, /*spawned=*/true);
     // Go's newproc: the new g runs next. Wake a worker only if that left stealable work.
     if (runq_put(pp, gp, /*next=*/true)) idlers.notify_one();
     return;
@@ -100,7 +99,7 @@ void sched::start(g* gp) {
       throw error(errc::runtime_stopped, "go: spawn on a runtime that is stopping or stopped");
     gp->id = goid_gen_.fetch_add(1, memory_order_relaxed) + 1;
     outside_spawned_.fetch_add(1, memory_order_relaxed);  // a statistic
-    if (GO_UNLIKELY(trace.on())) trace_ready(gp, trace_kind::spawn);
+    if (GO_UNLIKELY(diag.load(memory_order_relaxed))) diag_ready(gp, /*spawned=*/true);
     global.push(gp);
   }
   idlers.notify_one();
@@ -109,9 +108,7 @@ void sched::start(g* gp) {
 void ready(g* gp) noexcept { gp->owner->ready(gp); }
 
 void sched::ready(g* gp) noexcept {
-  if (GO_UNLIKELY(opts.block_profile)) profile_block(gp);  // before a stamp reuses wait_since
-  if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
-  if (GO_UNLIKELY(trace.on())) trace_ready(gp, trace_kind::ready);
+  if (GO_UNLIKELY(diag.load(memory_order_relaxed))) diag_ready(gp, /*spawned=*/false);
   gp->status.store(g_status::runnable, memory_order_relaxed);
   gp->reason.store(wait_reason::none, memory_order_relaxed);
   worker_tls& t = tls();
@@ -131,8 +128,10 @@ void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, 
   t.unlock_arg = arg;
   gp->reason.store(why, memory_order_relaxed);
   // The dump's coarse wait time (ms); with the block profile, the park's clock in us.
-  gp->wait_since.store(GO_UNLIKELY(gp->owner->opts.block_profile) ? static_cast<std::uint32_t>(nanotime() / 1000)
-                                                                   : gp->owner->coarse_ms.load(memory_order_relaxed),
+  sched* s = gp->owner;
+  gp->wait_since.store(GO_UNLIKELY(s->diag.load(memory_order_relaxed) & diag_profile)
+                           ? static_cast<std::uint32_t>(nanotime() / 1000)
+                           : s->coarse_ms.load(memory_order_relaxed),
                        memory_order_relaxed);
   gp->status.store(g_status::waiting, memory_order_relaxed);  // before unlockf publishes the g
   // Registered on its first park only: a g that never parks is always in a run queue or

@@ -391,6 +391,40 @@ void sched::add_timer(p& pp, timer_node* t, std::int64_t when) noexcept {
 // The scheduling latency (runtime_options::sched_latency): the low 32 bits of the clock
 // at ready, kept in the g's wait_since (unused until it parks again), and the difference
 // when it runs, modulo 2^32 ns (right for any latency under 4 s).
+// A run begins with latency or tracing on: account its wait, record its start.
+GO_NOINLINE void sched::diag_run_begin(p& pp, g* gp, bool first) noexcept {
+  const std::uint8_t d = diag.load(memory_order_relaxed);
+  if (d & diag_latency) record_latency(pp, gp);
+  if (d & diag_trace) {
+    trace_ev e;
+    e.t0 = pp.trace.run_t0 = trace_clock();
+    e.goid = gp->id;
+    e.stamp = gp->wait_since.load(memory_order_relaxed);
+    e.prev_end = std::exchange(pp.trace.last_end, 0);
+    pp.trace.add(e);
+    if (first) {  // the root's resume function names the goroutine
+      e.kind = trace_kind::name;
+      e.t0 = reinterpret_cast<std::uintptr_t>(*static_cast<void* const*>(gp->resume_point.address()));
+      pp.trace.add(e);
+    }
+  }
+}
+
+// The run ends (how: its wait reason, trace_yield, trace_exit): the P's next event says so.
+void sched::diag_run_end(p& pp, std::uint8_t how) noexcept {
+  pp.trace.last_end = how;
+  pp.trace.run_t0 = 0;
+}
+
+// ready() or spawn with a diagnostic on: the block profile accounts the wait (before a
+// stamp reuses wait_since), the latency stamps the g, the trace records the arrow's tail.
+GO_NOINLINE void sched::diag_ready(g* gp, bool spawned) noexcept {
+  const std::uint8_t d = diag.load(memory_order_relaxed);
+  if ((d & diag_profile) && !spawned) profile_block(gp);
+  if (d & diag_latency) stamp_ready(gp);
+  if (d & diag_trace) trace_ready(gp, spawned ? trace_kind::spawn : trace_kind::ready);
+}
+
 void sched::stamp_ready(g* gp) noexcept { gp->wait_since.store(static_cast<std::uint32_t>(nanotime()), memory_order_relaxed); }
 
 void sched::record_latency(p& pp, g* gp) noexcept {
@@ -441,27 +475,12 @@ std::int64_t sched::earliest_timer() const noexcept {
 void sched::execute(p& pp, g* gp) noexcept {
   pp.schedtick.store(pp.schedtick.load(memory_order_relaxed) + 1, memory_order_relaxed);  // owner-only counter
   pp.cur_goid.store(gp->id, memory_order_relaxed);  // diagnostic
-  if (GO_UNLIKELY(opts.sched_latency)) record_latency(pp, gp);
   tls_.cur = gp;
-  // Tracing: the run's event goes in at its start (its end is the P's next event), and a
-  // run_end event after it says how it ended.
-  std::uint8_t ended = trace_exit;
-  const bool traced = GO_UNLIKELY(trace.on());
+  // The diagnostics that watch every run (latency, trace) cost a load and a predictable
+  // branch at each end of the run while off (nothing is kept across the resume).
   const bool first = !gp->resume_point;
   if (first) gp->resume_point = gp->ops->start(gp);
-  if (traced) {
-    trace_ev e;
-    e.t0 = pp.trace.run_t0 = trace_clock();
-    e.goid = gp->id;
-    e.stamp = gp->wait_since.load(memory_order_relaxed);
-    e.prev_end = std::exchange(pp.trace.last_end, 0);
-    pp.trace.add(e);
-    if (first) {  // the root's resume function names the goroutine
-      e.kind = trace_kind::name;
-      e.t0 = reinterpret_cast<std::uintptr_t>(*static_cast<void* const*>(gp->resume_point.address()));
-      pp.trace.add(e);
-    }
-  }
+  if (GO_UNLIKELY(diag.load(memory_order_relaxed))) diag_run_begin(pp, gp, first);
   for (;;) {
     gp->status.store(g_status::running, memory_order_relaxed);  // diagnostic; ordered by the queue handoff
     gp->after = after_resume::exit;
@@ -469,7 +488,8 @@ void sched::execute(p& pp, g* gp) noexcept {
     if (gp->after == after_resume::park) {
       // The stack has unwound: only now may others see the g (park.hpp). If the
       // unlock function cancels the park, run it again at once (Go's park_m).
-      if (traced) ended = static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed));  // before others see it
+      if (GO_UNLIKELY(diag.load(memory_order_relaxed) & diag_trace))  // before others see the g
+        diag_run_end(pp, static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed)));
       if (tls_.unlockf(gp, tls_.unlock_arg)) break;
       continue;
     }
@@ -479,21 +499,19 @@ void sched::execute(p& pp, g* gp) noexcept {
       // local tail a yielder would meet the global queue only every 61st tick, and a
       // yield loop on one P would starve it. Else the local tail, which costs no lock.
       gp->status.store(g_status::runnable, memory_order_relaxed);
-      if (GO_UNLIKELY(opts.sched_latency)) stamp_ready(gp);
-      if (traced) ended = trace_yield;
+      if (GO_UNLIKELY(diag.load(memory_order_relaxed))) {
+        if (diag.load(memory_order_relaxed) & diag_latency) stamp_ready(gp);
+        diag_run_end(pp, trace_yield);
+      }
       if (!global.empty())
         global.push(gp);
       else
         runq_put(pp, gp, /*next=*/false);
       break;
     }
-    if (traced) ended = trace_exit;
+    if (GO_UNLIKELY(diag.load(memory_order_relaxed) & diag_trace)) diag_run_end(pp, trace_exit);
     exit(gp, /*killed=*/false);
     break;
-  }
-  if (traced) {
-    pp.trace.last_end = ended;
-    pp.trace.run_t0 = 0;
   }
   tls_.cur = nullptr;
   pp.cur_goid.store(0, memory_order_relaxed);

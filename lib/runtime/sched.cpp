@@ -116,6 +116,8 @@ sched::sched(runtime_options o, runtime* owner)
     live_scheds.push_back(this);
   }
   if (opts.sigquit_dump) install_sigquit_dump();
+  diag.store(static_cast<std::uint8_t>((opts.sched_latency ? diag_latency : 0) | (opts.block_profile ? diag_profile : 0)),
+             memory_order_relaxed);  // (no goroutine exists before the constructor returns)
   if (const char* path = std::getenv("GOCORO_TRACE"); path && *path) {
     try {
       trace.start(*this, path);

@@ -101,6 +101,12 @@ class sched {
 
   // The execution tracer (trace.hpp); trace_add picks the calling worker's buffer.
   tracer trace;
+  // Which per-run diagnostics are on (diag_latency | diag_trace | diag_profile): the hot
+  // paths test this one byte and call out of line (diag_*) only when it is set.
+  atomic<std::uint8_t> diag{0};
+  void diag_run_begin(p& pp, g* gp, bool first) noexcept;
+  void diag_run_end(p& pp, std::uint8_t how) noexcept;
+  void diag_ready(g* gp, bool spawned) noexcept;
   void trace_add(const trace_ev& e) noexcept;
   void trace_ready(g* gp, trace_kind kind) noexcept;  // a ready or a spawn: the arrow's tail
 
@@ -196,6 +202,8 @@ std::string function_name(const void* pc);
 
 // Deliver an exception that left a detached goroutine to the panic handler.
 void report_panic(std::uint64_t goid, std::exception_ptr e) noexcept;
+
+inline constexpr std::uint8_t diag_latency = 1, diag_trace = 2, diag_profile = 4;
 
 // Goroutine ids come in blocks of this many per P (Go's _GoidCacheBatch).
 inline constexpr std::uint64_t goid_batch = 16;

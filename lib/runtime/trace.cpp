@@ -151,6 +151,7 @@ void tracer::start(sched& s, std::string path) {
   tsc0_ = trace_clock();
   ns0_ = nanotime();
   on_.store(true, memory_order_relaxed);
+  s.diag.fetch_or(diag_trace, memory_order_relaxed);  // the workers are stopped: they see it when they go on
   s.start_the_world();
   if (!stopped) throw error(errc::invalid_argument, "go: start_trace: a worker did not stop (a goroutine that never suspends)");
 }
@@ -160,6 +161,7 @@ bool tracer::stop(sched& s) {
     std::lock_guard lock(mu_);
     if (!on()) return false;
     on_.store(false, memory_order_relaxed);
+    s.diag.fetch_and(static_cast<std::uint8_t>(~diag_trace), memory_order_relaxed);
   }
   // Every worker finishes what it is recording and stops before its buffer is read
   // (after runtime::stop, the workers have exited: nothing to wait for).
