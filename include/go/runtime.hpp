@@ -76,7 +76,7 @@ struct runtime_stats {
   std::uint64_t runnable = 0;  // in a run queue
   std::uint64_t waiting = 0;   // parked; by wait reason ("chan receive", "sleep", ...):
   std::vector<std::pair<std::string, std::uint64_t>> waiting_by_reason;
-  std::uint64_t parks = 0;           // waits that suspended a goroutine
+  std::uint64_t parks = 0;           // runs that ended in a wait (runs - exits - yields)
   std::uint64_t timers_fired = 0;    // timers that fired (sleeps, timers, tickers, after_func)
   std::uint64_t poller_wakeups = 0;  // polls of the poller that completed I/O
   // Scheduling latency (Go's /sched/latencies:seconds), the time from ready (or spawn,

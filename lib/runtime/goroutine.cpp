@@ -137,7 +137,6 @@ void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, 
   // Registered on its first park only: a g that never parks is always in a run queue or
   // running, where the shutdown finds it without a registry.
   if (gp->reg_shard < 0) gp->owner->register_parked(*t.pp, gp);
-  t.pp->g_parks.inc();
 }
 
 void yield_current(std::coroutine_handle<> h) {

@@ -46,19 +46,19 @@ struct p {
   const unsigned id;
   runq q;
   alignas(64) atomic<g*> runnext{nullptr};
-  atomic<std::uint32_t> schedtick{0};
+  atomic<std::uint64_t> schedtick{0};
   atomic<std::uint64_t> cur_goid{0};
   std::uint32_t runnext_streak = 0;
   std::uint64_t rng = 0;
   std::uint64_t goid_next = 0, goid_end = 0;
-  std::vector<std::uint32_t> steal_seen;  // owner only: other Ps' schedticks when we last looked
+  std::vector<std::uint64_t> steal_seen;  // owner only: other Ps' schedticks when we last looked
   // Owner only: we parked with a deadline to see whether a P with queued work is stuck
   // in one goroutine (park_worker); how long the next such watch lasts (backs off).
   bool watching = false;
   std::int64_t watch_until = 0;  // when the watch ends (nanotime)
   std::int64_t watch_ns = 0;
   p_counter spawned, exited, steals, parks;
-  p_counter g_parks;                   // goroutine parks, by the g running here
+  p_counter yields;                    // go::yield()s (parks are runs - exits - yields)
   p_counter latency[40];               // runtime_options::sched_latency: log2 buckets of ns
   trace_buffer trace;                  // owner only: events while tracing (trace.hpp)
   // The block profile's table, by (wait reason, await site): count and total ns.

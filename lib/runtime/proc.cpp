@@ -412,6 +412,7 @@ GO_NOINLINE void sched::diag_run_begin(p& pp, g* gp, bool first) noexcept {
 
 // The run ends (how: its wait reason, trace_yield, trace_exit): the P's next event says so.
 void sched::diag_run_end(p& pp, std::uint8_t how) noexcept {
+  if (!(diag.load(memory_order_relaxed) & diag_trace)) return;
   pp.trace.last_end = how;
   pp.trace.run_t0 = 0;
 }
@@ -472,15 +473,23 @@ std::int64_t sched::earliest_timer() const noexcept {
   return first;
 }
 
+// The diagnostics that watch every run (latency, trace) are decided once per run: with
+// them off, the run goes through an instantiation with no diagnostic code at all.
 void sched::execute(p& pp, g* gp) noexcept {
+  if (GO_UNLIKELY(diag.load(memory_order_relaxed)))
+    run_g<true>(pp, gp);
+  else
+    run_g<false>(pp, gp);
+}
+
+template <bool Diag>
+void sched::run_g(p& pp, g* gp) noexcept {
   pp.schedtick.store(pp.schedtick.load(memory_order_relaxed) + 1, memory_order_relaxed);  // owner-only counter
   pp.cur_goid.store(gp->id, memory_order_relaxed);  // diagnostic
   tls_.cur = gp;
-  // The diagnostics that watch every run (latency, trace) cost a load and a predictable
-  // branch at each end of the run while off (nothing is kept across the resume).
   const bool first = !gp->resume_point;
   if (first) gp->resume_point = gp->ops->start(gp);
-  if (GO_UNLIKELY(diag.load(memory_order_relaxed))) diag_run_begin(pp, gp, first);
+  if constexpr (Diag) diag_run_begin(pp, gp, first);
   for (;;) {
     gp->status.store(g_status::running, memory_order_relaxed);  // diagnostic; ordered by the queue handoff
     gp->after = after_resume::exit;
@@ -488,7 +497,7 @@ void sched::execute(p& pp, g* gp) noexcept {
     if (gp->after == after_resume::park) {
       // The stack has unwound: only now may others see the g (park.hpp). If the
       // unlock function cancels the park, run it again at once (Go's park_m).
-      if (GO_UNLIKELY(diag.load(memory_order_relaxed) & diag_trace))  // before others see the g
+      if constexpr (Diag)  // before others see the g
         diag_run_end(pp, static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed)));
       if (tls_.unlockf(gp, tls_.unlock_arg)) break;
       continue;
@@ -499,7 +508,8 @@ void sched::execute(p& pp, g* gp) noexcept {
       // local tail a yielder would meet the global queue only every 61st tick, and a
       // yield loop on one P would starve it. Else the local tail, which costs no lock.
       gp->status.store(g_status::runnable, memory_order_relaxed);
-      if (GO_UNLIKELY(diag.load(memory_order_relaxed))) {
+      pp.yields.inc();
+      if constexpr (Diag) {
         if (diag.load(memory_order_relaxed) & diag_latency) stamp_ready(gp);
         diag_run_end(pp, trace_yield);
       }
@@ -509,7 +519,7 @@ void sched::execute(p& pp, g* gp) noexcept {
         runq_put(pp, gp, /*next=*/false);
       break;
     }
-    if (GO_UNLIKELY(diag.load(memory_order_relaxed) & diag_trace)) diag_run_end(pp, trace_exit);
+    if constexpr (Diag) diag_run_end(pp, trace_exit);
     exit(gp, /*killed=*/false);
     break;
   }

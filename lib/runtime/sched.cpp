@@ -227,7 +227,10 @@ runtime_stats sched::stats() const {
   if (netpoll* np = net()) st.poller_wakeups = np->wakeups();
   std::uint64_t by_reason[256] = {};
   for (const auto& pp : ps) {
-    st.parks += pp->g_parks.get();
+    // Every run ends in a park, a yield or an exit (a park its unlock function cancels
+    // continues the same run): parks need no counter on the park path.
+    const std::uint64_t runs = pp->schedtick.load(memory_order_relaxed), done = pp->exited.get() + pp->yields.get();
+    st.parks += runs > done ? runs - done : 0;
     for (std::size_t i = 0; i < st.sched_latency.size(); ++i) st.sched_latency[i] += pp->latency[i].get();
     if (pp->cur_goid.load(memory_order_relaxed)) ++st.running;
     st.runnable += pp->q.size() + (pp->runnext.load(memory_order_relaxed) ? 1 : 0);

@@ -132,6 +132,8 @@ class sched {
   bool watch_others(p& pp) noexcept;
   bool work_to_take(const p& pp) const noexcept;
   void execute(p& pp, g* gp) noexcept;
+  template <bool Diag>
+  void run_g(p& pp, g* gp) noexcept;
   GO_NOINLINE void runq_overflow(p& pp, g* gp) noexcept;
   void destroy_remaining() noexcept;
   void kill(g* gp) noexcept;

@@ -38,7 +38,7 @@ void sched::sysmon_main() {
   pthread_setname_np(pthread_self(), name.c_str());
 
   struct seen {
-    std::uint32_t tick = 0;
+    std::uint64_t tick = 0;
     std::uint64_t goid = 0;
     clock::time_point since;
     bool reported = false;
@@ -80,7 +80,7 @@ void sched::sysmon_main() {
     if (netpoll* np = net(); np && np->has_waiters() && nanotime() - np->last_poll() >= std::chrono::nanoseconds(long_run).count())
       np->poll();
     for (unsigned i = 0; i < nprocs; ++i) {
-      std::uint32_t tick = ps[i]->schedtick.load(memory_order_relaxed);
+      std::uint64_t tick = ps[i]->schedtick.load(memory_order_relaxed);
       std::uint64_t goid = ps[i]->cur_goid.load(memory_order_relaxed);
       seen& s = last[i];
       if (goid == 0 || tick != s.tick || goid != s.goid) {
@@ -130,7 +130,7 @@ void sched::scheddetail_lines() const {
     const std::uint64_t cur = pp->cur_goid.load(memory_order_relaxed);
     const g* next = pp->runnext.load(memory_order_relaxed);
     std::snprintf(line, sizeof line,
-                  "  P%u: status=%d schedtick=%u runqsize=%u runnext=%s timerslen=%zu curg=%" PRIu64 "\n", pp->id,
+                  "  P%u: status=%d schedtick=%" PRIu64 " runqsize=%u runnext=%s timerslen=%zu curg=%" PRIu64 "\n", pp->id,
                   cur ? 1 : 0, pp->schedtick.load(memory_order_relaxed), pp->q.size(), next ? "set" : "nil",
                   pp->timers.size(), cur);
     out += line;
