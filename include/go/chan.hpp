@@ -5,9 +5,9 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 #include <new>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "go/detail/chan_core.hpp"
