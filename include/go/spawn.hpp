@@ -240,6 +240,27 @@ struct yield_awaiter {
 };
 [[nodiscard]] inline yield_awaiter yield() noexcept { return {}; }
 
+namespace detail {
+GO_API bool lock_os_thread_suspend(std::coroutine_handle<> h);
+GO_API void lock_os_thread_resume();
+}  // namespace detail
+
+// Go's runtime.LockOSThread: `co_await go::lock_os_thread();` and from then on the
+// goroutine always resumes on one OS thread of its own, and no other goroutine runs on
+// that thread, while the Ps go on running everything else (the goroutine holds no P, also
+// while it waits). For thread-affine libraries. Nested calls count; each needs its
+// unlock_os_thread(). Throws go::error(runtime_stopped) if no thread could be started.
+struct [[nodiscard]] lock_os_thread_awaiter {
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) const { return detail::lock_os_thread_suspend(h); }
+  void await_resume() const { detail::lock_os_thread_resume(); }
+};
+[[nodiscard]] inline lock_os_thread_awaiter lock_os_thread() noexcept { return {}; }
+// Go's runtime.UnlockOSThread: undoes one lock_os_thread; after the last, the goroutine
+// goes back to the Ps at its next suspension. Throws go::error(invalid_argument) if the
+// goroutine is not locked.
+GO_API void unlock_os_thread();
+
 namespace this_goroutine {
 // The running goroutine's id (the main goroutine of go::run is 1); 0 off the runtime.
 GO_API std::uint64_t id() noexcept;

@@ -150,7 +150,8 @@ gsnap snap(const g* gp, bool frames) {
   s.creator = gp->creator;
   s.spawn_pc = gp->spawn_pc;
   s.started = static_cast<bool>(gp->resume_point);
-  if (frames && s.started && s.status != g_status::running) read_chain(gp, s);
+  // A locked goroutine's thread does not stop with the world: its frames may change.
+  if (frames && s.started && s.status != g_status::running && !gp->locked.load(memory_order_relaxed)) read_chain(gp, s);
   return s;
 }
 
@@ -174,7 +175,10 @@ void format(std::string& out, const gsnap& s, std::uint32_t now_ms, bool frames,
   }
   out += "]:\n";
   if (s.status == g_status::running) {
-    append(out, {"\t(running on P ", std::to_string(s.worker), ": its await chain changes while it runs)\n"});
+    if (s.worker < 0)
+      out += "\t(running on its own OS thread, lock_os_thread: its await chain changes while it runs)\n";
+    else
+      append(out, {"\t(running on P ", std::to_string(s.worker), ": its await chain changes while it runs)\n"});
   } else if (!s.started) {
     out += "\t(not started yet)\n";
   } else if (!frames) {
@@ -237,7 +241,7 @@ void sched::dump(std::string& out, bool frames, bool only_running, const char* s
   if (self) {
     gsnap s = snap(self, false);
     s.status = g_status::running;
-    s.worker = static_cast<int>(tls().pp->id);
+    s.worker = tls().pp ? static_cast<int>(tls().pp->id) : -1;  // -1: a locked goroutine's own thread
     gs.push_back(std::move(s));
   }
   std::size_t hidden = 0;

@@ -80,7 +80,7 @@ void sched::start(g* gp) {
   gp->status.store(g_status::runnable, memory_order_relaxed);
   worker_tls& t = tls();
   if (t.cur) gp->creator = t.cur->id;  // the dump's "created by ... in goroutine N"
-  if (t.s == this) {
+  if (t.s == this && t.pp) {  // (a locked goroutine's thread holds no P: the outside path)
     p& pp = *t.pp;
     if (pp.goid_next == pp.goid_end) {
       pp.goid_next = goid_gen_.fetch_add(goid_batch, memory_order_relaxed) + 1;  // only uniqueness matters
@@ -111,6 +111,7 @@ void sched::ready(g* gp) noexcept {
   if (GO_UNLIKELY(diag.load(memory_order_relaxed))) diag_ready(gp, /*spawned=*/false);
   gp->status.store(g_status::runnable, memory_order_relaxed);
   gp->reason.store(wait_reason::none, memory_order_relaxed);
+  if (GO_UNLIKELY(gp->locked.load(memory_order_relaxed))) return ready_locked(gp);  // to its own thread
   worker_tls& t = tls();
   bool stealable = true;
   if (t.s == this && t.pp)
@@ -136,7 +137,7 @@ void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, 
   gp->status.store(g_status::waiting, memory_order_relaxed);  // before unlockf publishes the g
   // Registered on its first park only: a g that never parks is always in a run queue or
   // running, where the shutdown finds it without a registry.
-  if (gp->reg_shard < 0) gp->owner->register_parked(*t.pp, gp);
+  if (gp->reg_shard < 0) s->register_parked(t.pp ? *t.pp : *s->ps[0], gp);  // (a locked thread has no P)
 }
 
 void yield_current(std::coroutine_handle<> h) {

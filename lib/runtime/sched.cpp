@@ -148,6 +148,7 @@ void sched::stop() {
   stw_cv_.notify_all();
   idlers.notify_all();                                 // (2)
   for (auto& w : workers_) w.join();
+  stop_locked_threads();  // after the workers: a locked goroutine finishes its step
   try {
     (void)trace.stop(*this);  // GOCORO_TRACE's, or one the program left on
   } catch (const std::exception& e) {

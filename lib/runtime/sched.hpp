@@ -25,6 +25,20 @@
 
 namespace go::detail {
 class netpoll;
+class sched;
+
+// The thread of a goroutine that called lock_os_thread (lib/runtime/locked.cpp).
+struct locked_thread {
+  sched* s = nullptr;
+  g* gp = nullptr;       // its goroutine (also while it is parked)
+  int depth = 1;         // nested lock_os_thread calls; touched by the goroutine only
+  std::mutex mu;
+  std::condition_variable cv;
+  g* pending = nullptr;  // under mu: readied, to resume
+  bool stop = false;     // under mu: the runtime stops
+  bool done = false;     // under mu: the thread has ended (its goroutine left or exited)
+  std::thread thread;
+};
 }
 
 namespace go::detail {
@@ -74,6 +88,12 @@ class sched {
   void stop();
   runtime_stats stats() const;
   bool stopping() const noexcept { return stopping_.load(memory_order_acquire); }
+
+  // -- lock_os_thread (locked.cpp) --
+  locked_thread* new_locked_thread(g* gp);
+  locked_thread* locked_of(const g* gp) noexcept;
+  void ready_locked(g* gp) noexcept;  // ready() of a locked goroutine: to its thread
+  void stop_locked_threads() noexcept;
 
   // -- netpoll (netpoll.cpp): the poller, made on first use --
   netpoll& poller();
@@ -177,6 +197,9 @@ class sched {
   std::mutex stw_mu_;
   std::condition_variable stw_cv_;
   unsigned stw_paused_ = 0;
+
+  std::mutex locked_mu_;  // locked_
+  std::vector<std::unique_ptr<locked_thread>> locked_;
 
   std::mutex sysmon_mu_;
   std::condition_variable sysmon_cv_;  // notified on stop

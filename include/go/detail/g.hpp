@@ -23,6 +23,8 @@
 //   creator, spawn_pc  immutable after spawn: the spawning goroutine's id (0: a thread
 //                      outside the runtime) and the return address of the spawn call, in
 //                      the spawner's code (the dump's "created by").
+//   locked             lock_os_thread's state: written by the g itself and by its locked
+//                      thread before a park is published; read by ready() (relaxed).
 //   wait_since         written by the g itself when it parks: the runtime's coarse clock
 //                      (sysmon's, in ms), for the dump's "[chan receive, 2 minutes]".
 //
@@ -112,6 +114,7 @@ struct g {
   atomic<g_status> status{g_status::runnable};
   atomic<wait_reason> reason{wait_reason::none};
   after_resume after = after_resume::exit;
+  atomic<std::uint8_t> locked{0};  // lock_os_thread: 1 locked, 2 unlocking (lib/runtime/locked.cpp)
   std::int32_t reg_shard = -1;
   std::uint32_t reg_index = 0;
   std::uint64_t creator = 0;
