@@ -111,7 +111,7 @@ bool lock_os_thread_suspend(std::coroutine_handle<> h) {
   g* gp = current_g_or_throw("go::lock_os_thread");
   sched& s = *gp->owner;
   if (gp->locked.load(memory_order_relaxed) != not_locked) {  // nested: already on its thread
-    s.locked_of(gp)->depth++;
+    if (locked_thread* lt = s.locked_of(gp)) lt->depth++;
     gp->locked.store(locked, memory_order_relaxed);  // (a lock after an unlock, before it took effect)
     return false;
   }
@@ -173,16 +173,24 @@ void sched::ready_locked(g* gp) noexcept {
 }
 
 void sched::stop_locked_threads() noexcept {
-  std::lock_guard lock(locked_mu_);
-  for (auto& lt : locked_) {
-    {
-      std::lock_guard l(lt->mu);
-      lt->stop = true;
+  // Join without holding locked_mu_: a locked goroutine finishing its step may look up
+  // its thread (unlock_os_thread) or ready another locked goroutine. No thread is added
+  // meanwhile (the workers have exited; a locked goroutine's nested lock adds none).
+  std::vector<locked_thread*> all;
+  {
+    std::lock_guard lock(locked_mu_);
+    for (auto& lt : locked_) {
+      all.push_back(lt.get());
+      {
+        std::lock_guard l(lt->mu);
+        lt->stop = true;
+      }
+      lt->cv.notify_one();
     }
-    lt->cv.notify_one();
   }
-  for (auto& lt : locked_)
+  for (locked_thread* lt : all)
     if (lt->thread.joinable()) lt->thread.join();
+  std::lock_guard lock(locked_mu_);
   locked_.clear();
 }
 
