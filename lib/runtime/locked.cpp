@@ -158,18 +158,21 @@ locked_thread* sched::locked_of(const g* gp) noexcept {
   return nullptr;
 }
 
+// Under locked_mu_ throughout, so the thread's state cannot be reaped or cleared while
+// we hand it the goroutine (found by TSan: a timer's ready raced with the shutdown).
 void sched::ready_locked(g* gp) noexcept {
-  locked_thread* lt = locked_of(gp);
-  if (!lt) {  // it left its thread meanwhile (cannot happen: locked is cleared first)
-    global.push(gp);
-    idlers.notify_one();
+  std::lock_guard list(locked_mu_);
+  for (auto& lt : locked_) {
+    std::unique_lock lock(lt->mu);
+    if (lt->gp != gp) continue;
+    if (lt->done || lt->stop) break;  // its thread is gone or going: the shutdown sweep takes it
+    lt->pending = gp;
+    lock.unlock();
+    lt->cv.notify_one();
     return;
   }
-  {
-    std::lock_guard lock(lt->mu);
-    lt->pending = gp;
-  }
-  lt->cv.notify_one();
+  global.push(gp);
+  idlers.notify_one();
 }
 
 void sched::stop_locked_threads() noexcept {
