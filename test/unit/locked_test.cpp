@@ -12,16 +12,25 @@
 
 #include "support/go_test.hpp"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace {
+// The calling thread, asked anew each time: pthread_self (std::this_thread::get_id) is
+// declared const, and clang reuses its value across a co_await, on another thread.
+[[gnu::noinline]] long thread_now() { return ::syscall(SYS_gettid); }
+}  // namespace
+
 GO_TEST_CASE("lock_os_thread: one thread across parks, sleeps, channel waits, blocking calls and I/O") {
   auto ping = go::make_chan<int>();
   std::mutex mu;
-  std::set<std::thread::id> others;  // where the other goroutines ran
+  std::set<long> others;  // where the other goroutines ran
   go::wait_group wg;
   auto other = [&]() -> go::task<void> {
     for (int i = 0; i < 20; ++i) {
       {
         std::lock_guard lock(mu);
-        others.insert(std::this_thread::get_id());
+        others.insert(thread_now());
       }
       co_await go::yield();
     }
@@ -33,19 +42,19 @@ GO_TEST_CASE("lock_os_thread: one thread across parks, sleeps, channel waits, bl
   go::spawn(sender);  // the Ps run it while the locked goroutine waits
 
   co_await go::lock_os_thread();
-  const std::thread::id mine = std::this_thread::get_id();
-  std::set<std::thread::id> seen{mine};
+  const long mine = thread_now();
+  std::set<long> seen{mine};
   for (int i = 0; i < 3; ++i) {
     auto v = co_await ping.recv();  // a channel wait
     CHECK(v == i);
-    seen.insert(std::this_thread::get_id());
+    seen.insert(thread_now());
   }
   co_await go::sleep(std::chrono::microseconds(100));  // a timer
-  seen.insert(std::this_thread::get_id());
+  seen.insert(thread_now());
   co_await go::yield();
-  seen.insert(std::this_thread::get_id());
-  std::thread::id blocked_on = co_await go::blocking([] { return std::this_thread::get_id(); });
-  seen.insert(std::this_thread::get_id());
+  seen.insert(thread_now());
+  long blocked_on = co_await go::blocking([] { return thread_now(); });
+  seen.insert(thread_now());
   auto l = go::net::listen("tcp", "127.0.0.1:0");
   auto acceptor = [l]() -> go::task<void> {
     auto c = co_await l.accept();
@@ -55,7 +64,7 @@ GO_TEST_CASE("lock_os_thread: one thread across parks, sleeps, channel waits, bl
   auto c = co_await go::net::dial("tcp", l.addr());  // I/O waits
   std::byte buf[1];
   co_await c.read_full(buf);
-  seen.insert(std::this_thread::get_id());
+  seen.insert(thread_now());
   co_await a;
   CHECK(seen.size() == 1);  // always the same thread
   CHECK(blocked_on != mine);
@@ -70,7 +79,7 @@ GO_TEST_CASE("lock_os_thread: one thread across parks, sleeps, channel waits, bl
 
   go::unlock_os_thread();
   co_await go::yield();  // the next suspension takes it back to the Ps
-  CHECK(std::this_thread::get_id() != mine);
+  CHECK(thread_now() != mine);
   CHECK(go::detail::current_p_index() >= 0);
 }
 
@@ -83,11 +92,11 @@ GO_TEST_CASE("lock_os_thread: nested locks count; unlock without a lock is an er
   }
   CHECK(refused);
   co_await go::lock_os_thread();
-  const std::thread::id mine = std::this_thread::get_id();
+  const long mine = thread_now();
   co_await go::lock_os_thread();  // nested: stays
   go::unlock_os_thread();
   co_await go::sleep(std::chrono::microseconds(50));
-  CHECK(std::this_thread::get_id() == mine);  // still locked (one lock left)
+  CHECK(thread_now() == mine);  // still locked (one lock left)
   go::unlock_os_thread();
   co_await go::sleep(std::chrono::microseconds(50));
   CHECK(go::detail::current_p_index() >= 0);  // back on a P
