@@ -203,11 +203,11 @@ namespace go {
 
 void unlock_os_thread() {
   detail::g* gp = detail::current_g_or_throw("go::unlock_os_thread");
-  if (gp->locked.load(detail::memory_order_relaxed) != 1)
+  if (gp->locked.load(detail::memory_order_relaxed) != detail::locked)
     throw error(errc::invalid_argument, "go::unlock_os_thread: the goroutine is not locked to a thread");
   detail::locked_thread* lt = gp->owner->locked_of(gp);
   if (lt && --lt->depth > 0) return;
-  gp->locked.store(2, detail::memory_order_relaxed);  // leaves its thread at its next suspension
+  gp->locked.store(detail::unlocking, detail::memory_order_relaxed);  // leaves its thread at its next suspension
 }
 
 
