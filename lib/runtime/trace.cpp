@@ -263,6 +263,13 @@ bool tracer::stop(sched& s) {
   track_name(outside_tid, "outside");
   track_name(blocking_tid, "blocking calls");
 
+  // An instant event with one count (timer firings, poller wake-ups).
+  auto instant = [&](int tid, const trace_ev& e, const char* cat, const char* name, const char* arg) {
+    std::snprintf(buf, sizeof buf,
+                  "{\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"cat\":\"%s\",\"name\":\"%s\",\"args\":{\"%s\":%u}}",
+                  tid, us(e.t0), cat, name, arg, e.count);
+    emit(buf);
+  };
   std::unordered_map<std::uint64_t, double> blocked_since;  // goid -> its park in go::blocking
   std::vector<const tracked*> order;
   order.reserve(all.size());
@@ -323,19 +330,13 @@ bool tracer::stop(sched& s) {
         emit(buf);
         break;
       case trace_kind::timers:
-        std::snprintf(buf, sizeof buf,
-                      "{\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"cat\":\"timers\",\"name\":\"timers fired\",\"args\":{\"count\":%u}}",
-                      tid, us(e.t0), e.count);
-        emit(buf);
+        instant(tid, e, "timers", "timers fired", "count");
         break;
       case trace_kind::idle:
       case trace_kind::name:
         break;
       case trace_kind::poll:
-        std::snprintf(buf, sizeof buf,
-                      "{\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"cat\":\"poll\",\"name\":\"poller woke\",\"args\":{\"completions\":%u}}",
-                      tid, us(e.t0), e.count);
-        emit(buf);
+        instant(tid, e, "poll", "poller woke", "completions");
         break;
     }
   }
