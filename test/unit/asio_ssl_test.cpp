@@ -169,7 +169,8 @@ GO_TEST_CASE("use_go(ctx) cancels a TLS read that waits for data") {
   tls c(go::io_context(), client_ctx);
   co_await c.next_layer().async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), port), go::use_go);
   co_await c.async_handshake(ssl::stream_base::client, go::use_go);
-  CHECK(co_await handshaken.recv() == 1);
+  auto awaited_172 = co_await handshaken.recv();
+  CHECK(awaited_172 == 1);
   cancel();
   co_await h;  // returns: the canceled read woke the server
 }

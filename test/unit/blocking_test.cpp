@@ -8,11 +8,13 @@
 TEST_SUITE_BEGIN("blocking");
 
 GO_TEST_CASE("blocking gives the call's result or rethrows") {
-  CHECK(co_await go::blocking([] { return 6 * 7; }) == 42);
+  auto awaited_11 = co_await go::blocking([] { return 6 * 7; });
+  CHECK(awaited_11 == 42);
   bool ran = false;
   co_await go::blocking([&] { ran = true; });
   CHECK(ran);
-  CHECK(co_await go::blocking([] { return std::this_thread::get_id(); }) != std::this_thread::get_id());
+  auto awaited_15 = co_await go::blocking([] { return std::this_thread::get_id(); });
+  CHECK(awaited_15 != std::this_thread::get_id());
   bool caught = false;
   try {
     co_await go::blocking([]() -> int { throw std::runtime_error("io failed"); });

@@ -34,14 +34,17 @@ GO_TEST_CASE("a buffered channel holds up to cap values") {
   std::string d = "d";
   CHECK_FALSE(ch.try_send(std::move(d)));
   CHECK(d == "d");  // left as it was
-  CHECK(*(co_await ch.recv()) == "a");
+  auto awaited_37 = co_await ch.recv();
+  CHECK(*awaited_37 == "a");
   auto r = ch.try_recv();
   REQUIRE(r);
   CHECK(*r.value == "b");
   CHECK(ch.len() == 1);
   ch.close();
-  CHECK(*(co_await ch.recv()) == "c");  // a closed channel is drained first
-  CHECK_FALSE(co_await ch.recv());
+  auto awaited_43 = co_await ch.recv();
+  CHECK(*awaited_43 == "c");  // a closed channel is drained first
+  auto awaited_44 = co_await ch.recv();
+  CHECK_FALSE(awaited_44);
   auto closed = ch.try_recv();
   CHECK_FALSE(closed);
   CHECK(closed.closed);
@@ -62,8 +65,10 @@ GO_TEST_CASE("move-only values and empty signal types") {
     done.close();
   };
   go::spawn(signaler);
-  CHECK(co_await done.recv());
-  CHECK_FALSE(co_await done.recv());
+  auto awaited_65 = co_await done.recv();
+  CHECK(awaited_65);
+  auto awaited_66 = co_await done.recv();
+  CHECK_FALSE(awaited_66);
 }
 
 GO_TEST_CASE("close wakes every receiver and fails every sender") {
@@ -137,10 +142,12 @@ GO_TEST_CASE("send-only and receive-only views") {
   co_await out.send(1);
   CHECK(out.try_send(2));
   CHECK(in.len() == 2);
-  CHECK(*(co_await in.recv()) == 1);
+  auto awaited_140 = co_await in.recv();
+  CHECK(*awaited_140 == 1);
   CHECK(*in.try_recv().value == 2);
   out.close();
-  CHECK_FALSE(co_await in.recv());
+  auto awaited_143 = co_await in.recv();
+  CHECK_FALSE(awaited_143);
   CHECK_FALSE(ch == go::make_chan<int>());
   go::chan<int> copy = ch;
   CHECK(copy == ch);

@@ -245,7 +245,8 @@ GO_TEST_CASE("a done context fails a wait at once; a completed wait is not undon
   go::context ctx = ctx_;  // captured below
   auto ch = go::make_chan<int>(1);
   co_await ch.send(1, ctx);
-  CHECK(*(co_await ch.recv(ctx)) == 1);
+  auto awaited_248 = co_await ch.recv(ctx);
+  CHECK(*awaited_248 == 1);
   go::mutex mu;
   { auto g = co_await mu.lock(ctx); }
   cancel();

@@ -71,14 +71,16 @@ GO_TEST_CASE("echo over loopback; addresses; close_write gives the peer end of s
   CHECK(c.local_addr().rfind("127.0.0.1:", 0) == 0);
   for (int i = 0; i < 50; ++i) {
     std::string msg = "message " + std::to_string(i);
-    CHECK(co_await c.write(msg) == msg.size());
+    auto awaited_74 = co_await c.write(msg);
+    CHECK(awaited_74 == msg.size());
     std::string back(msg.size(), '\0');
     co_await c.read_full(bytes(back));
     CHECK(back == msg);
   }
   c.close_write();  // the server reads end of stream and closes
   std::string rest(1, '\0');
-  CHECK(co_await c.read(bytes(rest)) == 0);
+  auto awaited_81 = co_await c.read(bytes(rest));
+  CHECK(awaited_81 == 0);
   bool eof = false;
   try {
     co_await c.read_full(bytes(rest));
@@ -152,7 +154,8 @@ GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
   auto r = go::spawn(reader);
   co_await go::sleep(1ms);  // lets it block (either order gives the same error)
   c.close();
-  CHECK(co_await r == 1);
+  auto awaited_155 = co_await r;
+  CHECK(awaited_155 == 1);
   CHECK_THROWS_AS(co_await c.write(std::string_view("late")), go::error);
 
   auto blocked_accept = [l]() -> go::task<int> {
@@ -166,7 +169,8 @@ GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
   auto a = go::spawn(blocked_accept);
   co_await go::sleep(1ms);
   l.close();
-  CHECK(co_await a == 1);
+  auto awaited_169 = co_await a;
+  CHECK(awaited_169 == 1);
   peer.close();
 }
 
@@ -286,10 +290,12 @@ GO_TEST_CASE("a passed read deadline fails reads with i/o timeout until it is mo
   };
   // A blocked read fails when its deadline passes.
   c.set_read_deadline(go::clock::now() + 5ms);
-  CHECK(co_await timeout_of() == "read tcp " + c.local_addr() + "->" + c.remote_addr() + ": i/o timeout");
+  auto awaited_289 = co_await timeout_of();
+  CHECK(awaited_289 == "read tcp " + c.local_addr() + "->" + c.remote_addr() + ": i/o timeout");
   // Later reads fail at once, even with data ready, as Go's do.
   co_await peer.write(std::string_view("data"));
-  CHECK(co_await timeout_of() != "no error");
+  auto awaited_292 = co_await timeout_of();
+  CHECK(awaited_292 != "no error");
   // A deadline in the future (here: none) lets them work again.
   c.set_read_deadline({});
   co_await c.read_full(bytes(buf).first(4));
@@ -298,7 +304,8 @@ GO_TEST_CASE("a passed read deadline fails reads with i/o timeout until it is mo
   auto blocked = go::spawn(timeout_of);
   co_await go::sleep(1ms);  // lets it block (either order gives the same error)
   c.set_read_deadline(go::clock::now() - 1s);
-  CHECK(co_await blocked != "no error");
+  auto awaited_301 = co_await blocked;
+  CHECK(awaited_301 != "no error");
   c.set_read_deadline(go::clock::now() + 1h);
   co_await peer.write(std::string_view("more"));
   co_await c.read_full(bytes(buf).first(4));
@@ -330,7 +337,8 @@ GO_TEST_CASE("a write deadline stops a write the peer never drains; reads are no
   CHECK(got == go::errc::timeout);
   CHECK_THROWS_AS(co_await c.write(std::string_view("x")), go::error);
   co_await peer.write(std::string_view("ping"));
-  CHECK(co_await r == "ping");
+  auto awaited_333 = co_await r;
+  CHECK(awaited_333 == "ping");
   c.close();
   peer.close();
   l.close();
@@ -362,7 +370,8 @@ GO_TEST_CASE("udp: datagrams both ways with their senders; deadlines; close wake
   auto b = go::net::listen_packet("udp4", "127.0.0.1:0");
   CHECK(a.local_addr().rfind("127.0.0.1:", 0) == 0);
   std::string buf(64, '\0');
-  CHECK(co_await a.write_to(std::as_bytes(std::span(std::string_view("hello")).first(5)), b.local_addr()) == 5);
+  auto awaited_365 = co_await a.write_to(std::as_bytes(std::span(std::string_view("hello")).first(5)), b.local_addr());
+  CHECK(awaited_365 == 5);
   auto d = co_await b.read_from(bytes(buf));
   CHECK(d.n == 5);
   CHECK(buf.substr(0, 5) == "hello");
@@ -403,7 +412,8 @@ GO_TEST_CASE("udp: datagrams both ways with their senders; deadlines; close wake
   auto r = go::spawn(blocked);
   co_await go::sleep(1ms);  // lets it block (either order gives the same error)
   b.close();
-  CHECK(co_await r);
+  auto awaited_406 = co_await r;
+  CHECK(awaited_406);
   a.close();
 }
 

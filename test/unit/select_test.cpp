@@ -20,7 +20,8 @@ GO_TEST_CASE("select runs the ready case and gives its value") {
 
   auto s = co_await go::select(go::send(a, 9), go::recv(b));
   CHECK(s.index() == 0);
-  CHECK(*(co_await a.recv()) == 9);
+  auto awaited_23 = co_await a.recv();
+  CHECK(*awaited_23 == 9);
 }
 
 GO_TEST_CASE("default runs only when no case is ready; nil cases are never ready") {
@@ -49,7 +50,8 @@ GO_TEST_CASE("a blocked select wakes for the first case that becomes ready") {
   auto h = go::spawn(receiver);
   auto s = co_await go::select(go::send(a, 42), go::recv(b));
   CHECK(s.index() == 0);
-  CHECK(co_await h == 42);
+  auto awaited_52 = co_await h;
+  CHECK(awaited_52 == 42);
 }
 
 GO_TEST_CASE("close wakes every select waiting on the channel") {
@@ -187,7 +189,8 @@ GO_TEST_CASE("the dynamic select, like reflect.Select") {
   sends.push_back(go::select_case<int>::recv(chans[1]));
   auto s = co_await go::select(sends);
   CHECK(s.index == 0);
-  CHECK(*(co_await chans[0].recv()) == 7);
+  auto awaited_190 = co_await chans[0].recv();
+  CHECK(*awaited_190 == 7);
 }
 
 TEST_CASE("goroutines parked in select are destroyed at shutdown") {

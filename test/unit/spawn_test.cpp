@@ -45,7 +45,8 @@ go::task<std::size_t> length_of(const std::string& s) { co_return s.size(); }
 GO_TEST_CASE("a join handle gives the result or rethrows") {
   auto h = go::spawn(square, 12);
   CHECK(h.id() != 0);
-  CHECK(co_await h == 144);
+  auto awaited_48 = co_await h;
+  CHECK(awaited_48 == 144);
   CHECK_FALSE(h);  // awaiting consumes the handle
 
   auto box = co_await go::spawn(make_box, 5);
@@ -60,9 +61,11 @@ GO_TEST_CASE("a join handle gives the result or rethrows") {
   CHECK(caught);
 
   // A reference parameter binds to the copy kept in the goroutine.
-  CHECK(co_await go::spawn(length_of, std::string("four")) == 4);
+  auto awaited_63 = co_await go::spawn(length_of, std::string("four"));
+  CHECK(awaited_63 == 4);
   // A task itself can be spawned.
-  CHECK(co_await go::spawn(square(3)) == 9);
+  auto awaited_65 = co_await go::spawn(square(3));
+  CHECK(awaited_65 == 9);
 }
 
 GO_TEST_CASE("a lambda's captures live as long as its goroutine") {
@@ -106,7 +109,8 @@ GO_TEST_CASE("done() tells whether awaiting would suspend") {
   CHECK_FALSE(h.done());
   release.signal();
   while (!h.done()) co_await go::yield();
-  CHECK(co_await h == 1);
+  auto awaited_109 = co_await h;
+  CHECK(awaited_109 == 1);
 }
 
 namespace {
@@ -124,8 +128,10 @@ go::task<int> chain(int n) {
 }  // namespace
 
 GO_TEST_CASE("deeply nested spawns") {
-  CHECK(co_await go::spawn(tree, 12) == 4096);
-  CHECK(co_await go::spawn(chain, 10'000) == 10'000);
+  auto awaited_127 = co_await go::spawn(tree, 12);
+  CHECK(awaited_127 == 4096);
+  auto awaited_128 = co_await go::spawn(chain, 10'000);
+  CHECK(awaited_128 == 10'000);
 }
 
 GO_TEST_CASE("goroutine ids are unique and non-zero") {

@@ -55,14 +55,17 @@ GO_TEST_CASE("once_func and once_value") {
     ++computed;
     return std::string("loaded");
   });
-  CHECK(co_await config() == "loaded");
-  CHECK(co_await config() == "loaded");
+  auto awaited_58 = co_await config();
+  CHECK(awaited_58 == "loaded");
+  auto awaited_59 = co_await config();
+  CHECK(awaited_59 == "loaded");
   CHECK(computed == 1);
   auto broken = go::once_value([]() -> int { throw std::logic_error("no"); });
   CHECK_THROWS_AS(co_await broken(), std::logic_error);
   // The callable may be a temporary: the task owns the shared state.
   auto pending = go::once_value([] { return 5; })();
-  CHECK(co_await pending == 5);
+  auto awaited_65 = co_await pending;
+  CHECK(awaited_65 == 5);
 }
 
 // With one P, goroutines park in the order we let them run.

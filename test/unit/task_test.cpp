@@ -25,7 +25,8 @@ go::task<int> add_nested(int depth) {
 }  // namespace
 
 GO_TEST_CASE("co_await gives the value, void, a reference or a move-only type") {
-  CHECK(co_await answer() == 42);
+  auto awaited_28 = co_await answer();
+  CHECK(awaited_28 == 42);
   co_await nothing();
   auto p = co_await boxed("hi");
   REQUIRE(p);
@@ -68,8 +69,10 @@ TEST_CASE("destroying a task that never ran frees its frame and its arguments") 
 GO_TEST_CASE("nested tasks run inline in the same goroutine") {
   std::uint64_t id = go::this_goroutine::id();
   auto inner = [id]() -> go::task<bool> { co_return go::this_goroutine::id() == id; };
-  CHECK(co_await inner());
-  CHECK(co_await add_nested(1000) == 1000);
+  auto awaited_71 = co_await inner();
+  CHECK(awaited_71);
+  auto awaited_72 = co_await add_nested(1000);
+  CHECK(awaited_72 == 1000);
 }
 
 GO_TEST_CASE("awaiting an empty task throws") {

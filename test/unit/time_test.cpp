@@ -114,7 +114,8 @@ GO_TEST_CASE("concurrent resets and stops of one timer keep it consistent") {
   }
   co_await wg.wait();
   t.reset(1ms);
-  CHECK(co_await t.c().recv());  // still works afterwards
+  auto awaited_117 = co_await t.c().recv();
+  CHECK(awaited_117);  // still works afterwards
 }
 
 GO_TEST_CASE("a ticker ticks; a slow receiver finds at most one waiting tick") {
@@ -125,7 +126,8 @@ GO_TEST_CASE("a ticker ticks; a slow receiver finds at most one waiting tick") {
   tk.stop();
   CHECK(tk.c().try_recv().value == std::nullopt);  // no stale tick after stop
   tk.reset(100us);
-  CHECK(co_await tk.c().recv());
+  auto awaited_128 = co_await tk.c().recv();
+  CHECK(awaited_128);
   CHECK_THROWS_AS(go::ticker(0s), go::error);
 }
 
@@ -147,7 +149,8 @@ GO_TEST_CASE("after_func runs f in its own goroutine; stop prevents it") {
   {
     auto dropped = go::after_func(0s, [done]() -> go::task<void> { co_await done.send(7); });
   }
-  CHECK(*(co_await done.recv()) == 7);
+  auto awaited_150 = co_await done.recv();
+  CHECK(*awaited_150 == 7);
 }
 
 TEST_CASE("timers fire while the only P's run queue never empties") {
