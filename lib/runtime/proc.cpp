@@ -396,14 +396,12 @@ GO_NOINLINE void sched::diag_run_begin(p& pp, g* gp, bool first) noexcept {
   const std::uint8_t d = diag.load(memory_order_relaxed);
   if (d & diag_latency) record_latency(pp, gp);
   if (d & diag_trace) {
-    trace_ev e;
-    e.t0 = pp.trace.run_t0 = trace_clock();
-    e.goid = gp->id;
-    e.stamp = gp->wait_since.load(memory_order_relaxed);
-    e.prev_end = std::exchange(pp.trace.last_end, 0);
-    pp.trace.add(e);
+    pp.trace.run_t0 = trace_clock();
+    pp.trace.add_run(pp.trace.run_t0, gp->id, gp->trace_seq);
     if (first) {  // the root's resume function names the goroutine
+      trace_ev e;
       e.kind = trace_kind::name;
+      e.goid = gp->id;
       e.t0 = reinterpret_cast<std::uintptr_t>(*static_cast<void* const*>(gp->resume_point.address()));
       pp.trace.add(e);
     }
@@ -424,6 +422,27 @@ GO_NOINLINE void sched::diag_ready(g* gp, bool spawned) noexcept {
   if ((d & diag_profile) && !spawned) profile_block(gp);
   if (d & diag_latency) stamp_ready(gp);
   if (d & diag_trace) trace_ready(gp, spawned ? trace_kind::spawn : trace_kind::ready);
+}
+
+// The tail of a trace arrow. Inside a run on this P it has no time of its own (the run's
+// start) and goes straight into the P's buffer; elsewhere it reads the clock.
+void sched::trace_ready(g* gp, trace_kind kind) noexcept {
+  // The arrow's id: the goroutine and the count of its readies, which its next run
+  // reports (the readier owns the parked g until the ready publishes it).
+  const std::uint32_t stamp = ++gp->trace_seq;
+  const bool from_blocking = gp->reason.load(memory_order_relaxed) == wait_reason::blocking;
+  if (tls_.s == this && tls_.pp && tls_.pp->trace.run_t0 != 0) {
+    tls_.pp->trace.add_ready_in_run(kind == trace_kind::spawn, gp->id, stamp, from_blocking);
+    return;
+  }
+  trace_ev e;
+  e.kind = kind;
+  e.goid = gp->id;
+  e.stamp = stamp;
+  e.from_blocking = from_blocking;
+  e.own_time = 1;
+  e.t0 = trace_clock();
+  trace_add(e);
 }
 
 void sched::stamp_ready(g* gp) noexcept { gp->wait_since.store(static_cast<std::uint32_t>(nanotime()), memory_order_relaxed); }

@@ -52,23 +52,51 @@ void sched::trace_add(const trace_ev& ev) noexcept {
   trace.add(pp, e);
 }
 
-void sched::trace_ready(g* gp, trace_kind kind) noexcept {
-  trace_ev e;
-  e.kind = kind;
-  worker_tls& t = tls();
-  const bool in_run = t.s == this && t.pp && t.pp->trace.run_t0 != 0;
-  e.t0 = in_run ? t.pp->trace.run_t0 : trace_clock();  // inside a run: its start, no clock read
-  e.own_time = !in_run;
-  // The arrow's id: the goroutine and a stamp it carries to its run (the latency's
-  // clock stamp when that is on, else a per-P count: no clock call).
-  if (!opts.sched_latency) {
-    static thread_local std::uint32_t seq = 0;
-    gp->wait_since.store(++seq ^ static_cast<std::uint32_t>(e.t0), memory_order_relaxed);
+const std::uint64_t* trace_decode(const std::uint64_t* p, const std::uint64_t* end, trace_ev& e) noexcept {
+  if (p >= end) return nullptr;
+  e = {};
+  const std::uint64_t w0 = *p++;
+  if (w0 & 0xe0) return nullptr;  // the head's unused bits
+  e.kind = static_cast<trace_kind>(w0 & 7);
+  e.from_blocking = (w0 >> 3) & 1;
+  e.own_time = (w0 >> 4) & 1;
+  auto set_id = [&](std::uint64_t id) {
+    e.stamp = static_cast<std::uint32_t>(id & 0xff);
+    e.goid = id >> 8;
+  };
+  if (e.kind == trace_kind::name) {
+    if (end - p < 2) return nullptr;
+    e.goid = p[0];
+    e.t0 = p[1];
+    return p + 2;
   }
-  e.goid = gp->id;
-  e.stamp = gp->wait_since.load(memory_order_relaxed);
-  e.from_blocking = gp->reason.load(memory_order_relaxed) == wait_reason::blocking;
-  trace_add(e);
+  if (!e.timed()) {
+    set_id(w0 >> 8);
+    return p;
+  }
+  if (p >= end) return nullptr;
+  const std::uint64_t w1 = *p++;
+  e.t0 = w0 >> 8;
+  e.prev_end = static_cast<std::uint8_t>(w1);
+  const std::uint64_t payload = w1 >> 8;
+  switch (e.kind) {
+    case trace_kind::run:
+    case trace_kind::ready:
+    case trace_kind::spawn:
+      set_id(payload);
+      break;
+    case trace_kind::steal:
+      e.count = static_cast<std::uint32_t>(payload);
+      e.other = static_cast<std::uint16_t>(payload >> 32);
+      break;
+    case trace_kind::timers:
+    case trace_kind::poll:
+      e.count = static_cast<std::uint32_t>(payload);
+      break;
+    default:
+      break;
+  }
+  return p;
 }
 
 void trace_buffer::next_chunk() {
@@ -82,27 +110,26 @@ void tracer::add(p* pp, const trace_ev& e) {
     return;
   }
   std::lock_guard lock(mu_);
-  if (shared_.n == trace_buffer::chunk_events) {  // swap under our own lock
+  if (shared_.n > trace_buffer::chunk_words - trace_max_words) {  // swap under our own lock
     queue_.push_back({shared_.tid, shared_.chunk, shared_.n});
     shared_.chunk = fresh_chunk();
     shared_.n = 0;
     cv_.notify_one();
   }
-  shared_.chunk[shared_.n++] = e;
+  shared_.n += trace_encode(shared_.chunk + shared_.n, e, shared_.start);
 }
 
-trace_ev* tracer::fresh_chunk() {
+std::uint64_t* tracer::fresh_chunk() {
   if (!free_.empty()) {
-    trace_ev* c = free_.back();
+    std::uint64_t* c = free_.back();
     free_.pop_back();
     return c;
   }
-  auto* c = new trace_ev[trace_buffer::chunk_events];
-  all_.push_back(c);
-  return c;
+  all_.push_back(std::make_unique<std::uint64_t[]>(trace_buffer::chunk_words));
+  return all_.back().get();
 }
 
-trace_ev* tracer::swap_chunk(int tid, trace_ev* full, std::size_t n) {
+std::uint64_t* tracer::swap_chunk(int tid, std::uint64_t* full, std::size_t n) {
   std::lock_guard lock(mu_);
   queue_.push_back({tid, full, n});
   cv_.notify_one();
@@ -119,7 +146,7 @@ void tracer::writer_main() {
     queue_.erase(queue_.begin());
     lock.unlock();
     const std::uint64_t head[2] = {static_cast<std::uint64_t>(w.tid), w.n};
-    const bool ok = std::fwrite(head, sizeof head, 1, raw_) == 1 && std::fwrite(w.chunk, sizeof(trace_ev), w.n, raw_) == w.n;
+    const bool ok = std::fwrite(head, sizeof head, 1, raw_) == 1 && std::fwrite(w.chunk, sizeof(std::uint64_t), w.n, raw_) == w.n;
     lock.lock();
     if (!ok) dropped_ += w.n;
     free_.push_back(w.chunk);
@@ -135,7 +162,10 @@ void tracer::start(sched& s, std::string path) {
   writer_stop_ = false;
   dropped_ = 0;
   path_ = std::move(path);
+  tsc0_ = trace_clock();  // the events' times count from here
+  ns0_ = nanotime();
   shared_ = {};
+  shared_.start = tsc0_;
   shared_.tid = outside_tid;
   shared_.owner = this;
   shared_.chunk = fresh_chunk();
@@ -143,13 +173,12 @@ void tracer::start(sched& s, std::string path) {
     pp->trace = {};
     pp->trace.tid = static_cast<int>(pp->id);
     pp->trace.owner = this;
+    pp->trace.start = tsc0_;
     pp->trace.chunk = fresh_chunk();
   }
   writer_ = std::thread([this] { writer_main(); });
   lock.unlock();
   const bool stopped = s.stop_the_world(std::chrono::milliseconds(1000));  // the P buffers are set up before anyone records
-  tsc0_ = trace_clock();
-  ns0_ = nanotime();
   on_.store(true, memory_order_relaxed);
   s.diag.fetch_or(diag_trace, memory_order_relaxed);  // the workers are stopped: they see it when they go on
   s.start_the_world();
@@ -188,20 +217,36 @@ bool tracer::stop(sched& s) {
   if (world) s.start_the_world();
   writer_.join();
   const double ns_per_tick = tsc1 > tsc0_ ? static_cast<double>(ns1 - ns0_) / static_cast<double>(tsc1 - tsc0_) : 1.0;
-  auto us = [&](std::uint64_t tsc) { return static_cast<double>(tsc - tsc0_) * ns_per_tick / 1000.0; };
+  auto us = [&](std::uint64_t ticks) { return static_cast<double>(ticks) * ns_per_tick / 1000.0; };  // since the start
 
-  // Read the events back, per track, in order.
+  // Read the events back, per track, in order (a track's chunks are queued in the order
+  // they filled). A ready or spawn inside a run takes the run's start as its time.
   std::map<int, std::vector<trace_ev>> tracks;
+  std::map<int, std::uint64_t> run_start;
+  std::vector<std::uint64_t> words;
   std::rewind(raw_);
   for (std::uint64_t head[2]; std::fread(head, sizeof head, 1, raw_) == 1;) {
-    auto& v = tracks[static_cast<int>(head[0])];
-    const std::size_t at = v.size();
-    v.resize(at + head[1]);
-    if (std::fread(v.data() + at, sizeof(trace_ev), head[1], raw_) != head[1]) break;
+    words.resize(head[1]);
+    if (std::fread(words.data(), sizeof(std::uint64_t), head[1], raw_) != head[1]) break;
+    const int tid = static_cast<int>(head[0]);
+    auto& v = tracks[tid];
+    std::uint64_t& t_run = run_start[tid];
+    const std::uint64_t* end = words.data() + words.size();
+    trace_ev e;
+    for (const std::uint64_t* p = words.data(); p < end;) {
+      const std::uint64_t* next = trace_decode(p, end, e);
+      if (!next) {
+        dropped_ += static_cast<std::uint64_t>(end - p);  // a malformed chunk: keep what came before it
+        break;
+      }
+      p = next;
+      if (e.kind == trace_kind::run) t_run = e.t0;
+      if ((e.kind == trace_kind::ready || e.kind == trace_kind::spawn) && !e.own_time) e.t0 = t_run;
+      v.push_back(e);
+    }
   }
   std::fclose(raw_);
   raw_ = nullptr;
-  for (trace_ev* c : all_) delete[] c;
   all_.clear();
   free_.clear();
   const std::uint64_t dropped = dropped_;
@@ -213,13 +258,10 @@ bool tracer::stop(sched& s) {
     std::uint64_t end;   // a run's: the next timestamped event of its P
     std::uint8_t ended;  // a run's: from that event's prev_end
   };
-  auto timed = [](const trace_ev& e) {
-    return (e.kind != trace_kind::ready && e.kind != trace_kind::spawn && e.kind != trace_kind::name) || e.own_time;
-  };
   std::vector<tracked> all;
   std::unordered_map<std::uint64_t, std::string> names;  // goid -> root function
   for (auto& [tid, evs] : tracks) {
-    std::uint64_t next = tsc1;  // scanning backwards: the nearest later event with its own time
+    std::uint64_t next = tsc1 - tsc0_;  // scanning backwards: the nearest later event with its own time
     std::uint8_t ended = trace_exit;
     std::vector<tracked> mine;
     mine.reserve(evs.size());
@@ -230,7 +272,7 @@ bool tracer::stop(sched& s) {
         continue;
       }
       mine.push_back({tid, &e, next, ended});
-      if (timed(e)) {
+      if (e.timed()) {
         next = e.t0;
         ended = e.prev_end;
       }
@@ -238,11 +280,11 @@ bool tracer::stop(sched& s) {
     all.insert(all.end(), mine.rbegin(), mine.rend());
   }
   std::unordered_map<std::uint64_t, int> arrows;  // flow ids with a tail
-  auto flow_of = [](const trace_ev& e) { return (e.goid << 32) | e.stamp; };
+  auto flow_of = [](const trace_ev& e) { return (e.goid << 8) | e.stamp; };
   for (const tracked& t : all)
     if (t.e->kind == trace_kind::ready || t.e->kind == trace_kind::spawn) arrows[flow_of(*t.e)] = 1;
 
-  std::string out = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"dropped_events\":" + std::to_string(dropped) +
+  std::string out = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"dropped_words\":" + std::to_string(dropped) +
                     "},\"traceEvents\":[\n";
   char buf[512];
   bool first = true;

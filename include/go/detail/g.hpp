@@ -120,6 +120,7 @@ struct g {
   std::uint64_t creator = 0;
   const void* spawn_pc = nullptr;
   atomic<std::uint32_t> wait_since{0};
+  std::uint32_t trace_seq = 0;  // its readies while tracing: a trace arrow's id (lib/runtime/trace.cpp)
 };
 static_assert(sizeof(g) == 80, "the g's size is quoted in g.hpp and docs/design/scheduler.md");
 
