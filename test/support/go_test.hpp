@@ -8,6 +8,8 @@
 #include <go/go.hpp>
 #include <go/testing.hpp>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 namespace go_test {
 
@@ -25,6 +27,26 @@ inline go::runtime_options with_procs(unsigned procs) {
   go::runtime_options o;
   o.procs = procs;
   return o;
+}
+
+// Awaits a and says whether it threw an E: await first, assert after, since doctest's
+// assertion state is per thread and a goroutine may resume on another one. a may also
+// be a callable that returns the awaitable, for a call that can throw before it
+// returns one.
+//   const bool threw = co_await go_test::throws<go::error>(go::net::dial("tcp", "x"));
+//   CHECK(threw);
+template <class E, class Awaitable>
+go::task<bool> throws(Awaitable a) {
+  try {
+    if constexpr (std::is_invocable_v<Awaitable&>)
+      co_await a();
+    else
+      co_await std::move(a);
+  } catch (const E&) {
+    co_return true;
+  } catch (...) {
+  }
+  co_return false;
 }
 
 }  // namespace go_test

@@ -88,7 +88,8 @@ GO_TEST_CASE("use_go(ctx) cancels the operation when ctx is done") {
   CHECK(canceled);
   // A done ctx fails the next wait at once.
   asio::steady_timer t2(go::io_context(), 1h);
-  CHECK_THROWS_AS(co_await t2.async_wait(go::use_go(ctx)), go::error);
+  const bool wait_canceled = co_await go_test::throws<go::error>(t2.async_wait(go::use_go(ctx)));
+  CHECK(wait_canceled);
   // Without cancellation, a short wait just completes.
   asio::steady_timer t3(go::io_context(), 1ms);
   auto [other, cancel_other] = go::with_cancel(go::background());
@@ -132,7 +133,8 @@ GO_TEST_CASE("a pipe through posix::stream_descriptor") {
   CHECK(n == 16);
   CHECK(got == "through the pipe");
   char c;
-  CHECK_THROWS_AS(co_await in.async_read_some(asio::buffer(&c, 1), go::use_go), std::system_error);  // EOF
+  const bool eof = co_await go_test::throws<std::system_error>(in.async_read_some(asio::buffer(&c, 1), go::use_go));  // EOF
+  CHECK(eof);
 }
 
 TEST_CASE("goroutines blocked in I/O are destroyed at shutdown without leaks") {

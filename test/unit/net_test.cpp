@@ -105,14 +105,16 @@ GO_TEST_CASE("dial errors: refused, bad address, unknown network") {
     what = e.what();
   }
   CHECK(what == "dial tcp " + addr + ": connect: connection refused");
-  CHECK_THROWS_AS(co_await go::net::dial("tcp", "127.0.0.1"), go::error);  // missing port
+  const bool no_port = co_await go_test::throws<go::error>(go::net::dial("tcp", "127.0.0.1"));  // missing port
+  CHECK(no_port);
   try {
     (void)co_await go::net::dial("tcp", "localhost");
   } catch (const go::error& e) {
     CHECK(e.code() == go::errc::bad_address);
     CHECK(std::string(e.what()) == "dial tcp: address localhost: missing port in address");
   }
-  CHECK_THROWS_AS(co_await go::net::dial("udp", "127.0.0.1:1"), go::error);
+  const bool udp_by_dial = co_await go_test::throws<go::error>(go::net::dial("udp", "127.0.0.1:1"));
+  CHECK(udp_by_dial);
   CHECK_THROWS_AS((void)go::net::listen("tcp", "300.1.1.1:0"), go::error);
   CHECK_THROWS_AS((void)go::net::listen("tcp4", "[::1]:0"), go::error);
 }
@@ -156,7 +158,8 @@ GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
   c.close();
   auto awaited_155 = co_await r;
   CHECK(awaited_155 == 1);
-  CHECK_THROWS_AS(co_await c.write(std::string_view("late")), go::error);
+  const bool write_refused = co_await go_test::throws<go::error>(c.write(std::string_view("late")));
+  CHECK(write_refused);
 
   auto blocked_accept = [l]() -> go::task<int> {
     try {
@@ -217,7 +220,8 @@ GO_TEST_CASE("a ctx cancels a blocked read and a dial") {
   std::string two(2, '\0');
   co_await c.read_full(bytes(two));
   CHECK(two == "ok");
-  CHECK_THROWS_AS(co_await go::net::dial(ctx, "tcp", l.addr()), go::error);
+  const bool dial_canceled = co_await go_test::throws<go::error>(go::net::dial(ctx, "tcp", l.addr()));
+  CHECK(dial_canceled);
   c.close();
   l.close();
   co_await server;
@@ -335,7 +339,8 @@ GO_TEST_CASE("a write deadline stops a write the peer never drains; reads are no
     got = e.code();
   }
   CHECK(got == go::errc::timeout);
-  CHECK_THROWS_AS(co_await c.write(std::string_view("x")), go::error);
+  const bool write_after_close = co_await go_test::throws<go::error>(c.write(std::string_view("x")));
+  CHECK(write_after_close);
   co_await peer.write(std::string_view("ping"));
   auto awaited_333 = co_await r;
   CHECK(awaited_333 == "ping");
@@ -384,7 +389,8 @@ GO_TEST_CASE("udp: datagrams both ways with their senders; deadlines; close wake
   std::string big(100, 'z');
   co_await a.write_to(bytes(big), b.local_addr());
   std::string small(10, '\0');
-  CHECK((co_await b.read_from(bytes(small))).n == 10);
+  const auto truncated = co_await b.read_from(bytes(small));
+  CHECK(truncated.n == 10);
   // Deadlines.
   b.set_read_deadline(go::clock::now() + 5ms);
   std::error_code got;
@@ -396,7 +402,8 @@ GO_TEST_CASE("udp: datagrams both ways with their senders; deadlines; close wake
   CHECK(got == go::errc::timeout);
   b.set_read_deadline({});
   // Bad addresses.
-  CHECK_THROWS_AS(co_await a.write_to(bytes(reply), "nohost"), go::error);
+  const bool bad_host = co_await go_test::throws<go::error>([&] { return a.write_to(bytes(reply), "nohost"); });
+  CHECK(bad_host);
   CHECK_THROWS_AS((void)go::net::listen_packet("udp", "1.2.3.4.5:0"), go::error);
   CHECK_THROWS_AS((void)go::net::listen_packet("ip", ":0"), go::error);
   // close wakes a blocked read_from.
