@@ -20,7 +20,6 @@ struct blocking_job {
 GO_API void park_blocking(blocking_job* job, std::coroutine_handle<> h);
 }  // namespace detail
 
-// <!-- outline:blocking -->
 // Suspends: always. fn() runs on a thread of the runtime's elastic blocking pool (grown
 //   on demand up to runtime_options::max_blocking_threads; idle threads exit after
 //   blocking_keep_alive), so no P is ever held by the blocking call.
@@ -30,7 +29,6 @@ GO_API void park_blocking(blocking_job* job, std::coroutine_handle<> h);
 //   and their goroutines are destroyed.
 // Thread safety: fn runs on another thread: it must not touch the goroutine's state
 //   concurrently (the goroutine is suspended meanwhile, so its locals are safe).
-// <!-- /outline -->
 template <class F>
 class [[nodiscard]] blocking_awaiter : detail::blocking_job {
  public:

@@ -157,7 +157,6 @@ struct try_recv_result {
 
 // go::chan<T> -- a channel, shared by every copy of the handle (a Go channel value).
 //
-// <!-- outline:chan -->
 // Suspends: `co_await ch.send(v)` until a receiver takes v (unbuffered) or there is
 //   room in the buffer; `co_await ch.recv()` until a value or close. Neither suspends
 //   when it can complete at once. A send to a waiting receiver hands the value straight
@@ -178,7 +177,6 @@ struct try_recv_result {
 // Thread safety: every member may be called from any goroutine or thread concurrently
 //   (the blocking ones from goroutines). T must be nothrow move constructible; an empty
 //   T (std::monostate, a `struct {}`) takes no buffer space.
-// <!-- /outline -->
 template <class T>
 class chan {
  public:

@@ -57,7 +57,6 @@ struct context_key {
   context_key(const context_key&) = delete;
 };
 
-// <!-- outline:context -->
 // go::context: a handle to a node in a context tree, copied freely (Go's Context value).
 //   A default-constructed context is background(): never canceled, no deadline, no values.
 // done(): closed once the context is canceled or its deadline passes. err(): empty while
@@ -73,7 +72,6 @@ struct context_key {
 // Timers: with_timeout / with_deadline start a timer, so they need a running runtime
 //   (go::error(no_runtime) off it); the other constructors work anywhere.
 // Thread safety: every operation may be used from any goroutine or thread concurrently.
-// <!-- /outline -->
 class context {
  public:
   context() noexcept = default;  // background()
@@ -172,7 +170,6 @@ struct ctx_access {
 [[noreturn]] GO_API void throw_err_of(const context& ctx);
 }  // namespace detail
 
-// <!-- outline:context_after_func -->
 // go::after_func(ctx, f): Go's context.AfterFunc. Once ctx is done, f runs in a goroutine
 //   of its own (f returns a go::task or is a plain callable); if ctx is done already, at
 //   once. stop() unregisters it: true if that kept f from running, false if f has
@@ -182,7 +179,6 @@ struct ctx_access {
 //   dropping the handle does not unregister, as in Go. A ctx that can never be done
 //   again (its last handle dropped) drops its registrations: f never runs. f does not
 //   run if its runtime has stopped by the time ctx is done.
-// <!-- /outline -->
 namespace detail {
 // One registration (lib/context.cpp has the protocol). The hook is listed in the
 // canceler's hooks and then holds `self`, the registration's reference to the state;

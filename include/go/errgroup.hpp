@@ -17,7 +17,6 @@
 
 namespace go {
 
-// <!-- outline:errgroup -->
 // A default-constructed errgroup works (Go's zero value); errgroup::with_context(parent)
 //   also gives a context that the first failure cancels (with that failure as its
 //   cause), as does the end of wait().
@@ -33,7 +32,6 @@ namespace go {
 //   as in Go, try_go returns false and `co_await g.go(f)` blocks for good. Changing it
 //   while goroutines of the group run throws go::error(invalid_argument), as Go panics.
 // The errgroup may be moved; its goroutines share its state, not the object.
-// <!-- /outline -->
 class errgroup {
   struct state {
     wait_group wg;

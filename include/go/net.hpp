@@ -30,7 +30,6 @@ struct datagram {
   std::string from;  // "127.0.0.1:40000", "[::1]:40000"
 };
 
-// <!-- outline:conn -->
 // go::net::conn: a TCP connection (Go's net.Conn), a shared handle.
 // read(buf): waits for data; returns how many bytes arrived (at least 1), or 0 at end
 //   of stream (Go's io.EOF). read_full(buf) fills buf or throws go::error(eof /
@@ -50,7 +49,6 @@ struct datagram {
 //   outlive its runtime.
 // Thread safety: one reader and one writer may work concurrently, and close() may be
 //   called from anywhere, as in Go.
-// <!-- /outline -->
 class conn {
  public:
   conn() noexcept = default;
@@ -77,13 +75,11 @@ class conn {
   std::shared_ptr<detail::netfd> fd_;
 };
 
-// <!-- outline:listener -->
 // go::net::listener: a listening TCP socket (Go's net.Listener). accept() waits for a
 //   connection; close() wakes a goroutine blocked in accept with
 //   go::error(closed_connection). addr() is the bound address ("127.0.0.1:40123").
 //   set_deadline(t) (Go's TCPListener.SetDeadline): once t has passed, accept fails
 //   with go::error(timeout), "i/o timeout", even with a connection waiting.
-// <!-- /outline -->
 class listener {
  public:
   listener() noexcept = default;
@@ -112,14 +108,12 @@ class listener {
 [[nodiscard]] GO_API task<conn> dial_timeout(std::string_view network, std::string_view address,
                                              std::chrono::nanoseconds timeout);
 
-// <!-- outline:packet_conn -->
 // go::net::packet_conn: a UDP socket (Go's net.PacketConn), a shared handle.
 // read_from(buf) waits for one datagram: its size (what did not fit in buf is dropped,
 //   as in Go) and its sender. write_to(buf, "host:port") sends one datagram; the host is
 //   an IP literal or "localhost" (a datagram is never worth a name lookup in the send
 //   path; resolve names once, with dial, or outside). Deadlines, close and ctx work as
 //   they do for a conn.
-// <!-- /outline -->
 class packet_conn {
  public:
   packet_conn() noexcept = default;

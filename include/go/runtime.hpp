@@ -107,7 +107,6 @@ GO_API void check_block_on_allowed(sched* s);
 
 // go::runtime -- a set of Ps and their worker threads that goroutines run on.
 //
-// <!-- outline:runtime -->
 // Construction starts the workers (one per P), the sysmon thread and an empty
 // go::blocking pool; destruction stops them (stop()).
 // spawn: start a goroutine from any thread, including threads outside the runtime
@@ -121,7 +120,6 @@ GO_API void check_block_on_allowed(sched* s);
 //   A goroutine that never suspends keeps stop() waiting, as it keeps its P busy.
 // Thread safety: spawn, block_on and stats may be called from any thread concurrently;
 //   stop (and destruction) from one thread that is not a worker of this runtime.
-// <!-- /outline -->
 class runtime {
  public:
   runtime() : runtime(runtime_options{}) {}

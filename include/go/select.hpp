@@ -120,7 +120,6 @@ class select_result {
   std::tuple<typename Cases::result_type...> results_;
 };
 
-// <!-- outline:select -->
 // Suspends: only if no case is ready and there is no default case. Among the ready
 //   cases one is chosen uniformly at random; with a default case, select never blocks
 //   and decides on an atomic snapshot of all its channels. Cases on nil channels are
@@ -134,7 +133,6 @@ class select_result {
 // Shutdown: a goroutine parked in select is destroyed by runtime::stop and leaves
 //   every channel's queue.
 // Thread safety: a select is one goroutine's; its channels are shared as usual.
-// <!-- /outline -->
 template <class... Cases>
 class [[nodiscard]] select_awaiter {
   static constexpr std::array<bool, sizeof...(Cases)> is_default{std::is_same_v<Cases, default_case_t>...};  // (select() has none)

@@ -109,7 +109,6 @@ struct task_value<task<T>> {
 
 // go::join_handle<T> -- the result of go::spawn: the goroutine's outcome, to await.
 //
-// <!-- outline:join_handle -->
 // Suspends: `co_await h` parks the awaiting goroutine until the spawned one finishes
 //   (not at all if it has), then gives its T or rethrows its exception. Awaiting
 //   consumes the handle.
@@ -121,7 +120,6 @@ struct task_value<task<T>> {
 //   point and awaiting the handle throws go::error(runtime_stopped).
 // Default-constructed: empty; awaiting it throws go::error(empty_join_handle).
 // Thread safety: one owner; it may be moved across goroutines and threads.
-// <!-- /outline -->
 template <class T>
 class join_handle {
  public:

@@ -73,7 +73,6 @@ struct task_promise<void> : promise_base {
 
 // go::task<T> -- a lazy, move-only coroutine that produces a T or throws.
 //
-// <!-- outline:task -->
 // Suspends: the body does not start until the task is awaited (or spawned); `co_await t`
 //   runs it inline in the awaiting goroutine. If the body finishes without parking,
 //   the awaiter never suspends: a million such awaits in a loop use constant stack.
@@ -83,7 +82,6 @@ struct task_promise<void> : promise_base {
 //   rethrows what the body threw. A task is awaited once.
 // Default-constructed: empty; awaiting it throws go::error(empty_join_handle).
 // Thread safety: a task is owned by one goroutine at a time; move it, don't share it.
-// <!-- /outline -->
 template <class T>
 class [[nodiscard]] task {
  public:

@@ -87,7 +87,6 @@ class timer_handle {
 
 }  // namespace detail
 
-// <!-- outline:sleep -->
 // Suspends: `co_await go::sleep(d)` parks the goroutine for at least d (not at all if
 //   d <= 0); sleep_until(tp) until tp. The timer lives in the goroutine's frame and in
 //   its P's timer heap: no allocation.
@@ -96,7 +95,6 @@ class timer_handle {
 //   a long goroutine). sleep(d, ctx) (go/context.hpp) also returns early on cancel.
 // Shutdown: a sleeping goroutine is destroyed by runtime::stop; its timer leaves the heap.
 // Thread safety: a goroutine operation; throws go::error(no_runtime) off the runtime.
-// <!-- /outline -->
 template <class Rep, class Period>
 [[nodiscard]] detail::sleep_awaiter sleep(std::chrono::duration<Rep, Period> d) noexcept {
   return detail::sleep_awaiter(detail::deadline_from_now(d), d <= d.zero());
@@ -114,7 +112,6 @@ template <class Rep, class Period>
   return detail::after_when(detail::deadline_from_now(d));
 }
 
-// <!-- outline:timer -->
 // go::timer: Go's time.Timer with Go 1.23 semantics. The time is delivered on c()
 //   once d has passed. c() reads len 0 and cap 0, as Go 1.23's does (one slot
 //   underneath, which stop and reset drain).
@@ -125,7 +122,6 @@ template <class Rep, class Period>
 // Destroying the timer stops it. Moving it keeps the channel.
 // Thread safety: stop/reset of one timer may be called concurrently; they need the
 //   runtime only to start (reset from off the runtime throws go::error(no_runtime)).
-// <!-- /outline -->
 class timer : detail::timer_handle {
  public:
   template <class Rep, class Period>
@@ -149,13 +145,11 @@ class timer : detail::timer_handle {
   recv_only<clock::time_point> c_;
 };
 
-// <!-- outline:ticker -->
 // go::ticker: Go's time.Ticker. Delivers the time on c() every period d; a receiver
 //   that falls behind gets at most one waiting tick (the others are dropped), and the
 //   ticks stay on the original schedule. d must be positive (go::error(invalid_argument),
 //   Go's "non-positive interval for NewTicker").
 // stop() / reset(d): as go::timer's (no stale tick after either); destroying it stops it.
-// <!-- /outline -->
 class ticker : detail::timer_handle {
  public:
   template <class Rep, class Period>
@@ -180,12 +174,10 @@ class ticker : detail::timer_handle {
   recv_only<clock::time_point> c_;
 };
 
-// <!-- outline:after_func -->
 // go::after_func(d, f): Go's time.AfterFunc. After d, f runs in a goroutine of its own
 //   (f returns a go::task, or is a plain callable). The returned func_timer can stop()
 //   it (true if that prevented the run) or reset(d) it; dropping the func_timer does
 //   not cancel the call, as in Go. f is copied; it must be copyable.
-// <!-- /outline -->
 class func_timer : detail::timer_handle {
  public:
   func_timer(func_timer&&) noexcept = default;

@@ -11,7 +11,6 @@
 
 namespace go {
 
-// <!-- outline:cond -->
 // Suspends: `co_await c.wait()`, called with the mutex locked, atomically unlocks it and
 //   parks; when woken it locks the mutex again before returning (so the caller's guard
 //   stays valid). As in Go, check the condition in a loop.
@@ -22,7 +21,6 @@ namespace go {
 // Shutdown: a goroutine parked in wait() is destroyed by runtime::stop and leaves the
 //   queue.
 // Thread safety: signal and broadcast may be called with or without the mutex held.
-// <!-- /outline -->
 class cond {
  public:
   explicit cond(mutex& m) noexcept : m_(m) {}

@@ -13,7 +13,6 @@
 
 namespace go {
 
-// <!-- outline:mutex -->
 // Suspends: `co_await mu.lock()` parks the goroutine while another holds the mutex (a
 //   single CAS and no suspension when it is free). It gives a guard that unlocks when
 //   it is destroyed; unlock() and try_lock() are there too.
@@ -31,7 +30,6 @@ namespace go {
 //   queue.
 // Default-constructed: unlocked. Not copyable or movable.
 // Thread safety: all members may be called concurrently; lock() needs a goroutine.
-// <!-- /outline -->
 class mutex {
  public:
   mutex() noexcept = default;

@@ -16,7 +16,6 @@
 
 namespace go {
 
-// <!-- outline:once -->
 // `co_await once.call(f)` runs f exactly once, for the first caller; f may be a plain
 //   callable or return a go::task. Concurrent callers park until f has finished; later
 //   callers return at once (one acquire load) and see everything f did.
@@ -26,7 +25,6 @@ namespace go {
 // Shutdown: a goroutine parked in call() is destroyed by runtime::stop and leaves the
 //   queue.
 // Thread safety: call() may be called concurrently from any goroutines.
-// <!-- /outline -->
 class once {
  public:
   once() noexcept = default;

@@ -19,13 +19,11 @@ namespace detail {
 GO_API int current_p_index() noexcept;
 }  // namespace detail
 
-// <!-- outline:pool -->
 // get() returns a cached object from this P's shard if there is one, else from another
 // shard, else a new one from the constructor function. put() caches an object on this
 // P's shard. Neither suspends. As in Go, a pool is a cache, not a free list you can
 // count on: cached objects may be dropped (each shard keeps at most max_per_shard).
 // Thread safety: get and put may be called concurrently from any goroutine or thread.
-// <!-- /outline -->
 template <class T>
 class pool {
  public:

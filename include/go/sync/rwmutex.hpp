@@ -13,7 +13,6 @@
 
 namespace go {
 
-// <!-- outline:rwmutex -->
 // Suspends: `co_await rw.lock()` (writer) parks while readers or a writer hold it;
 //   `co_await rw.rlock()` (reader) parks while a writer holds it *or waits for it*: a
 //   waiting writer blocks new readers, so writers cannot starve. Both give guards.
@@ -25,7 +24,6 @@ namespace go {
 //   Unlock of unlocked RWMutex"; "sync: RUnlock of unlocked RWMutex").
 // Shutdown: a goroutine parked here is destroyed by runtime::stop and leaves the queue.
 // Thread safety: all members may be called concurrently; lock/rlock need a goroutine.
-// <!-- /outline -->
 class rwmutex {
  public:
   rwmutex() noexcept = default;

@@ -11,7 +11,6 @@
 
 namespace go {
 
-// <!-- outline:semaphore -->
 // Suspends: `co_await sem.acquire(n)` parks until n units are free and every earlier
 //   waiter has been served (FIFO: a large request at the head holds back smaller ones
 //   behind it, so nothing starves). try_acquire(n) never suspends.
@@ -22,7 +21,6 @@ namespace go {
 // Shutdown: a goroutine parked in acquire() is destroyed by runtime::stop and leaves
 //   the queue (its units were never granted).
 // Thread safety: all members may be called concurrently; acquire needs a goroutine.
-// <!-- /outline -->
 class semaphore {
  public:
   explicit semaphore(std::int64_t size) noexcept : size_(size) {}

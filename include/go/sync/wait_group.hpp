@@ -15,7 +15,6 @@
 
 namespace go {
 
-// <!-- outline:wait_group -->
 // add(n) / done() never suspend. A counter that goes negative throws
 //   go::error(negative_wait_group) ("sync: negative WaitGroup counter") and is left
 //   as it was.
@@ -28,7 +27,6 @@ namespace go {
 // Default-constructed: ready to use, counter zero. Not copyable or movable.
 // Thread safety: all members may be called concurrently, from goroutines or threads
 //   (add/done; wait needs a goroutine).
-// <!-- /outline -->
 class wait_group {
  public:
   wait_group() noexcept = default;
