@@ -4,9 +4,11 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <go/go.hpp>
 #include <go/testing.hpp>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -47,6 +49,25 @@ go::task<bool> throws(Awaitable a) {
   } catch (...) {
   }
   co_return false;
+}
+
+// Waits until at least n goroutines of this runtime wait for `reason` (the dump's name:
+// "IO wait", "chan receive", ...; empty: for anything), yielding in between, so that a
+// test acts once a goroutine has reached its wait instead of sleeping and hoping. The
+// 10 s bound only stops a hang (it throws), it times nothing.
+inline go::task<void> until_waiting(std::uint64_t n, std::string reason = {}) {
+  const auto give_up = go::clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    const go::runtime_stats st = go::runtime::current()->stats();
+    std::uint64_t waiting = reason.empty() ? st.waiting : 0;
+    for (const auto& [r, count] : st.waiting_by_reason)
+      if (r == reason) waiting = count;
+    if (waiting >= n) co_return;
+    if (go::clock::now() > give_up)
+      throw std::runtime_error("until_waiting: " + std::to_string(n) + " goroutines never waited for " +
+                               (reason.empty() ? std::string("anything") : reason));
+    co_await go::yield();
+  }
 }
 
 }  // namespace go_test

@@ -75,7 +75,7 @@ GO_TEST_CASE("use_go(ctx) cancels the operation when ctx is done") {
   auto [ctx, cancel] = go::with_cancel(go::background());
   asio::steady_timer t(go::io_context(), 1h);
   auto canceler = [cancel = cancel]() -> go::task<void> {
-    co_await go::sleep(1ms);
+    co_await go_test::until_waiting(1);  // the wait below has begun
     cancel();
   };
   go::spawn(canceler);

@@ -221,7 +221,7 @@ GO_TEST_CASE("each kind of wait returns early with the context's error") {
   };
   for (int k = 0; k < kinds; ++k) go::spawn(run, k);
   for (int k = 0; k < kinds; ++k) co_await started.recv();
-  co_await go::sleep(1ms);  // only lets them reach their waits; the test is right either way
+  co_await go_test::until_waiting(kinds);  // each has reached its wait
   cancel();
   std::vector<bool> seen(kinds, false);
   for (int k = 0; k < kinds; ++k) {

@@ -154,7 +154,7 @@ GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
     co_return 0;
   };
   auto r = go::spawn(reader);
-  co_await go::sleep(1ms);  // lets it block (either order gives the same error)
+  co_await go_test::until_waiting(1, "IO wait");  // it has blocked
   c.close();
   auto awaited_155 = co_await r;
   CHECK(awaited_155 == 1);
@@ -170,7 +170,7 @@ GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
     co_return 0;
   };
   auto a = go::spawn(blocked_accept);
-  co_await go::sleep(1ms);
+  co_await go_test::until_waiting(1, "IO wait");
   l.close();
   auto awaited_169 = co_await a;
   CHECK(awaited_169 == 1);
@@ -203,7 +203,7 @@ GO_TEST_CASE("a ctx cancels a blocked read and a dial") {
   auto c = co_await go::net::dial("tcp", l.addr());
   auto [ctx, cancel] = go::with_cancel(go::background());
   auto canceler = [cancel = cancel]() -> go::task<void> {
-    co_await go::sleep(1ms);
+    co_await go_test::until_waiting(3, "IO wait");  // the read below, the server's accept and its read
     cancel();
   };
   go::spawn(canceler);
@@ -306,7 +306,7 @@ GO_TEST_CASE("a passed read deadline fails reads with i/o timeout until it is mo
   CHECK(buf.substr(0, 4) == "data");
   // A deadline set in the past wakes a goroutine already blocked in read.
   auto blocked = go::spawn(timeout_of);
-  co_await go::sleep(1ms);  // lets it block (either order gives the same error)
+  co_await go_test::until_waiting(1, "IO wait");  // it has blocked
   c.set_read_deadline(go::clock::now() - 1s);
   auto awaited_301 = co_await blocked;
   CHECK(awaited_301 != "no error");
@@ -417,7 +417,7 @@ GO_TEST_CASE("udp: datagrams both ways with their senders; deadlines; close wake
     co_return false;
   };
   auto r = go::spawn(blocked);
-  co_await go::sleep(1ms);  // lets it block (either order gives the same error)
+  co_await go_test::until_waiting(1, "IO wait");  // it has blocked
   b.close();
   auto awaited_406 = co_await r;
   CHECK(awaited_406);
