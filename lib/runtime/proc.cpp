@@ -392,7 +392,17 @@ void sched::add_timer(p& pp, timer_node* t, std::int64_t when) noexcept {
 // at ready, kept in the g's wait_since (unused until it parks again), and the difference
 // when it runs, modulo 2^32 ns (right for any latency under 4 s).
 // A run begins with latency or tracing on: account its wait, record its start.
+// The trace alone, the common case, needs no stack frame; the rest is out of line.
 GO_NOINLINE void sched::diag_run_begin(p& pp, g* gp, bool first) noexcept {
+  if (diag.load(memory_order_relaxed) == diag_trace && !first && pp.trace.room()) {
+    pp.trace.run_t0 = trace_clock();
+    pp.trace.put_run(pp.trace.run_t0, gp->id, gp->trace_seq);
+    return;
+  }
+  diag_run_begin_slow(pp, gp, first);
+}
+
+GO_NOINLINE void sched::diag_run_begin_slow(p& pp, g* gp, bool first) noexcept {
   const std::uint8_t d = diag.load(memory_order_relaxed);
   if (d & diag_latency) record_latency(pp, gp);
   if (d & diag_trace) {
@@ -418,10 +428,16 @@ void sched::diag_run_end(p& pp, std::uint8_t how) noexcept {
 // ready() or spawn with a diagnostic on: the block profile accounts the wait (before a
 // stamp reuses wait_since), the latency stamps the g, the trace records the arrow's tail.
 GO_NOINLINE void sched::diag_ready(g* gp, bool spawned) noexcept {
+  const trace_kind kind = spawned ? trace_kind::spawn : trace_kind::ready;
+  if (diag.load(memory_order_relaxed) == diag_trace) return trace_ready(gp, kind);  // the trace alone: no frame
+  diag_ready_slow(gp, kind);
+}
+
+GO_NOINLINE void sched::diag_ready_slow(g* gp, trace_kind kind) noexcept {
   const std::uint8_t d = diag.load(memory_order_relaxed);
-  if ((d & diag_profile) && !spawned) profile_block(gp);
+  if ((d & diag_profile) && kind == trace_kind::ready) profile_block(gp);
   if (d & diag_latency) stamp_ready(gp);
-  if (d & diag_trace) trace_ready(gp, spawned ? trace_kind::spawn : trace_kind::ready);
+  if (d & diag_trace) trace_ready(gp, kind);
 }
 
 // The tail of a trace arrow. Inside a run on this P it has no time of its own (the run's
@@ -430,9 +446,19 @@ void sched::trace_ready(g* gp, trace_kind kind) noexcept {
   // The arrow's id: the goroutine and the count of its readies, which its next run
   // reports (the readier owns the parked g until the ready publishes it).
   const std::uint32_t stamp = ++gp->trace_seq;
+  p* pp = tls_.s == this ? tls_.pp : nullptr;
+  if (GO_LIKELY(pp && pp->trace.run_t0 != 0 && pp->trace.room())) {
+    pp->trace.put_ready_in_run(kind == trace_kind::spawn, gp->id, stamp, gp->reason.load(memory_order_relaxed) == wait_reason::blocking);
+    return;
+  }
+  trace_ready_slow(pp, gp, kind, stamp);
+}
+
+// A ready outside a run (its own clock read), or one that fills the P's chunk.
+GO_NOINLINE void sched::trace_ready_slow(p* pp, g* gp, trace_kind kind, std::uint32_t stamp) noexcept {
   const bool from_blocking = gp->reason.load(memory_order_relaxed) == wait_reason::blocking;
-  if (tls_.s == this && tls_.pp && tls_.pp->trace.run_t0 != 0) {
-    tls_.pp->trace.add_ready_in_run(kind == trace_kind::spawn, gp->id, stamp, from_blocking);
+  if (pp && pp->trace.run_t0 != 0) {
+    pp->trace.add_ready_in_run(kind == trace_kind::spawn, gp->id, stamp, from_blocking);
     return;
   }
   trace_ev e;

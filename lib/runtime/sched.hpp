@@ -125,10 +125,13 @@ class sched {
   // paths test this one byte and call out of line (diag_*) only when it is set.
   atomic<std::uint8_t> diag{0};
   void diag_run_begin(p& pp, g* gp, bool first) noexcept;
+  void diag_run_begin_slow(p& pp, g* gp, bool first) noexcept;
   void diag_run_end(p& pp, std::uint8_t how) noexcept;
   void diag_ready(g* gp, bool spawned) noexcept;
+  void diag_ready_slow(g* gp, trace_kind kind) noexcept;
   void trace_add(const trace_ev& e) noexcept;
   void trace_ready(g* gp, trace_kind kind) noexcept;  // a ready or a spawn: the arrow's tail
+  void trace_ready_slow(p* pp, g* gp, trace_kind kind, std::uint32_t stamp) noexcept;
 
   // Milliseconds since the runtime started, advanced by sysmon every period (a coarse
   // clock for the dump's wait times: a park reads it instead of the clock).

@@ -143,16 +143,24 @@ struct trace_buffer {
     n += trace_encode(chunk + n, e, start);
   }
   // The two records of the hot paths, as trace_encode writes them: a run's start, and
-  // a ready or spawn made inside a run.
-  GO_ALWAYS_INLINE void add_run(std::uint64_t t0, std::uint64_t goid, std::uint32_t stamp) {
-    if (GO_UNLIKELY(n > chunk_words - trace_max_words)) next_chunk();
+  // a ready or spawn made inside a run. The put_ forms need room() (the hot paths test
+  // it themselves and leave the chunk swap to a slow path that keeps no registers).
+  bool room() const noexcept { return n <= chunk_words - trace_max_words; }
+  GO_ALWAYS_INLINE void put_run(std::uint64_t t0, std::uint64_t goid, std::uint32_t stamp) noexcept {
     chunk[n] = trace_time(trace_head(trace_kind::run, false, false), t0, start);
     chunk[n + 1] = std::exchange(last_end, 0) | trace_id(goid, stamp) << 8;
     n += 2;
   }
-  GO_ALWAYS_INLINE void add_ready_in_run(bool spawn, std::uint64_t goid, std::uint32_t stamp, bool from_blocking) {
-    if (GO_UNLIKELY(n > chunk_words - trace_max_words)) next_chunk();
+  GO_ALWAYS_INLINE void put_ready_in_run(bool spawn, std::uint64_t goid, std::uint32_t stamp, bool from_blocking) noexcept {
     chunk[n++] = trace_head(spawn ? trace_kind::spawn : trace_kind::ready, from_blocking, false) | trace_id(goid, stamp) << 8;
+  }
+  void add_run(std::uint64_t t0, std::uint64_t goid, std::uint32_t stamp) {
+    if (GO_UNLIKELY(!room())) next_chunk();
+    put_run(t0, goid, stamp);
+  }
+  void add_ready_in_run(bool spawn, std::uint64_t goid, std::uint32_t stamp, bool from_blocking) {
+    if (GO_UNLIKELY(!room())) next_chunk();
+    put_ready_in_run(spawn, goid, stamp, from_blocking);
   }
   void next_chunk();
 };
