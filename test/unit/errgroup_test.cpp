@@ -128,7 +128,8 @@ GO_TEST_CASE("try_go refuses when no slot is free; set_limit refuses while busy"
   go::errgroup g;
   g.set_limit(1);
   auto release = go::make_chan<int>();
-  CHECK(g.try_go([release]() -> go::task<void> { co_await release.recv(); }));
+  auto holder = [release]() -> go::task<void> { co_await release.recv(); };
+  CHECK(g.try_go(holder));
   CHECK_FALSE(g.try_go([]() -> go::task<void> { co_return; }));
   CHECK_THROWS_AS(g.set_limit(5), go::error);
   release.close();
