@@ -127,13 +127,16 @@ GO_TEST_CASE("a pipe through posix::stream_descriptor") {
     CHECK(n == msg.size());
     out.close();
   };
-  go::spawn(writer);
+  // `out` lives in this frame: the writer is joined before the frame ends, since the
+  // reader may see EOF while the writer is still inside close().
+  auto writing = go::spawn(writer);
   std::string got(16, '\0');
   std::size_t n = co_await asio::async_read(in, asio::buffer(got), go::use_go);
   CHECK(n == 16);
   CHECK(got == "through the pipe");
   char c;
   const bool eof = co_await go_test::throws<std::system_error>(in.async_read_some(asio::buffer(&c, 1), go::use_go));  // EOF
+  co_await writing;
   CHECK(eof);
 }
 
