@@ -156,7 +156,9 @@ class runtime {
   // stop_trace(), which writes a Chrome trace-event JSON file to `path` (load it in
   // ui.perfetto.dev or chrome://tracing; scripts/trace-plot draws it). GOCORO_TRACE=path
   // traces a runtime from its start to its stop. Throws go::error(invalid_argument) if a
-  // trace is already on. stop_trace() returns false if none was.
+  // trace is already on, or if a worker does not reach a scheduling point within 1 s
+  // (a goroutine that never suspends): then no trace is on. stop_trace() returns false
+  // if none was.
   GO_API void start_trace(std::string path);
   GO_API bool stop_trace();
 

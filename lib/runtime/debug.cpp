@@ -141,7 +141,7 @@ void read_chain(const g* gp, gsnap& s) {
   }
 }
 
-gsnap snap(const g* gp, bool frames) {
+gsnap snap(sched& sc, const g* gp, bool frames) {
   gsnap s;
   s.id = gp->id;
   s.status = gp->status.load(memory_order_relaxed);
@@ -150,8 +150,16 @@ gsnap snap(const g* gp, bool frames) {
   s.creator = gp->creator;
   s.spawn_pc = gp->spawn_pc;
   s.started = static_cast<bool>(gp->resume_point);
-  // A locked goroutine's thread does not stop with the world: its frames may change.
-  if (frames && s.started && s.status != g_status::running && !gp->locked.load(memory_order_relaxed)) read_chain(gp, s);
+  if (frames && s.started && s.status != g_status::running) {
+    if (!gp->locked.load(memory_order_relaxed)) {
+      read_chain(gp, s);
+    } else if (locked_thread* lt = sc.hold_locked_frames(gp)) {
+      // Its thread does not stop with the world; holding its frames mutex it cannot
+      // resume the goroutine (a running one is left out: the mutex is taken).
+      if (gp->status.load(memory_order_relaxed) != g_status::running) read_chain(gp, s);
+      lt->frames.unlock();
+    }
+  }
   return s;
 }
 
@@ -209,7 +217,7 @@ std::string function_name(const void* pc) { return symbolize(pc).function; }
 
 bool sched::stop_the_world(std::chrono::milliseconds patience) {
   dump_mu_.lock();  // released by start_the_world
-  const unsigned self = tls().s == this ? 1 : 0;
+  const unsigned self = tls().s == this && tls().pp ? 1 : 0;  // a worker (a locked thread holds no P)
   std::unique_lock lock(stw_mu_);
   stw_.store(true, memory_order_release);  // pairs with the acquire load in stw_requested()
   idlers.notify_all();                     // sleeping workers come back and pause
@@ -239,7 +247,7 @@ void sched::dump(std::string& out, bool frames, bool only_running, const char* s
   std::vector<gsnap> gs;
   const g* self = tls().s == this ? tls().cur : nullptr;
   if (self) {
-    gsnap s = snap(self, false);
+    gsnap s = snap(*this, self, false);
     s.status = g_status::running;
     s.worker = tls().pp ? static_cast<int>(tls().pp->id) : -1;  // -1: a locked goroutine's own thread
     gs.push_back(std::move(s));
@@ -261,7 +269,7 @@ void sched::dump(std::string& out, bool frames, bool only_running, const char* s
   }
   if (!only_running) {
     auto queued = [&](g* gp) {
-      if (gp && gp->reg_shard < 0) gs.push_back(snap(gp, frames));  // a registered one comes from the registry
+      if (gp && gp->reg_shard < 0) gs.push_back(snap(*this, gp, frames));  // a registered one comes from the registry
     };
     if (frames) {  // queued gs are safe to read only while no worker takes them
       for (const auto& pp : ps) {
@@ -277,7 +285,7 @@ void sched::dump(std::string& out, bool frames, bool only_running, const char* s
       pp->reg_lock.lock();
       for (g* gp : pp->parked) {
         const g_status st = gp->status.load(memory_order_relaxed);
-        if (st == g_status::waiting || (frames && st == g_status::runnable)) gs.push_back(snap(gp, frames));
+        if (st == g_status::waiting || (frames && st == g_status::runnable)) gs.push_back(snap(*this, gp, frames));
       }
       pp->reg_lock.unlock();
     }

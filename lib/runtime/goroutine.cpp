@@ -128,12 +128,10 @@ void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, 
   t.unlockf = unlockf;
   t.unlock_arg = arg;
   gp->reason.store(why, memory_order_relaxed);
-  // The dump's coarse wait time (ms); with the block profile, the park's clock in us.
+  // The dump's coarse wait time (ms); with the block profile, the worker stamps the
+  // park's clock in us over it once the goroutine has unwound (sched::stamp_park).
   sched* s = gp->owner;
-  gp->wait_since.store(GO_UNLIKELY(s->diag.load(memory_order_relaxed) & diag_profile)
-                           ? static_cast<std::uint32_t>(nanotime() / 1000)
-                           : s->coarse_ms.load(memory_order_relaxed),
-                       memory_order_relaxed);
+  gp->wait_since.store(s->coarse_ms.load(memory_order_relaxed), memory_order_relaxed);
   gp->status.store(g_status::waiting, memory_order_relaxed);  // before unlockf publishes the g
   // Registered on its first park only: a g that never parks is always in a run queue or
   // running, where the shutdown finds it without a registry.

@@ -18,8 +18,9 @@
 // finishes its step); a goroutine readied but not yet resumed goes to the global queue,
 // where the sweep destroys it like any other.
 //
-// The goroutine dump does not read a locked goroutine's await chain: its thread does not
-// stop with the world.
+// The goroutine dump reads a parked locked goroutine's await chain under the thread's
+// `frames` mutex (its thread does not stop with the world); the tracer records each run
+// on the thread whole, at its end, on the thread's own track.
 #include <pthread.h>
 
 #include "go/error.hpp"
@@ -32,16 +33,44 @@ namespace {
 
 enum : std::uint8_t { not_locked = 0, locked = 1, unlocking = 2 };
 
+// A traced run of a locked goroutine, recorded whole (how: its wait reason, trace_yield
+// or trace_exit); into the shared buffer, as the thread holds no P.
+void trace_locked_run(sched& s, const locked_thread& lt, const g* gp, std::uint64_t t0, std::uint8_t how) {
+  trace_ev e;
+  e.kind = trace_kind::run;
+  e.locked = 1;
+  e.goid = gp->id;
+  e.stamp = gp->trace_seq;
+  e.t0 = t0;
+  e.t1 = trace_clock();
+  e.prev_end = how;
+  e.other = static_cast<std::uint16_t>(lt.number & 0xff);
+  s.trace_add(e);
+}
+
 // Resume gp until it parks for good (false: wait for the next ready) or leaves the thread
 // (true: it exited, or it was unlocking).
-bool run_locked(sched& s, g* gp) {
+bool run_locked(locked_thread& lt, g* gp) {
+  sched& s = *lt.s;
   worker_tls& t = tls();
+  std::lock_guard frames(lt.frames);
   for (;;) {
     t.cur = gp;
     gp->status.store(g_status::running, memory_order_relaxed);
     gp->after = after_resume::exit;
+    const std::uint8_t d = s.diag.load(memory_order_relaxed);
+    const std::uint64_t t0 = d & diag_trace ? trace_clock() : 0;
     gp->resume_point.resume();
     t.cur = nullptr;
+    if (GO_UNLIKELY(d)) {  // before the park is published, as a worker does
+      if (t0) {
+        const std::uint8_t how = gp->after == after_resume::park    ? static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed))
+                                 : gp->after == after_resume::yield ? trace_yield
+                                                                    : trace_exit;
+        trace_locked_run(s, lt, gp, t0, how);
+      }
+      if ((d & diag_profile) && gp->after == after_resume::park) s.stamp_park(gp);
+    }
     const bool leaving = gp->locked.load(memory_order_relaxed) == unlocking;
     if (gp->after == after_resume::park) {
       if (leaving) {
@@ -81,7 +110,7 @@ void locked_main(locked_thread* lt) {
     }
     g* gp = std::exchange(lt->pending, nullptr);
     lock.unlock();
-    const bool left = run_locked(*lt->s, gp);
+    const bool left = run_locked(*lt, gp);
     lock.lock();
     if (left) break;
   }
@@ -93,6 +122,8 @@ void locked_main(locked_thread* lt) {
 // unwound; give it its thread, which resumes it.
 bool start_locked(g* gp, void* arg) noexcept {
   auto* lt = static_cast<locked_thread*>(arg);
+  sched& s = *gp->owner;
+  if (GO_UNLIKELY(s.diag.load(memory_order_relaxed) & diag_trace)) s.trace_ready(gp, trace_kind::ready);  // the arrow to its thread
   gp->locked.store(locked, memory_order_relaxed);
   lt->pending = gp;  // the thread is not running yet: no lock needed
   try {
@@ -145,6 +176,7 @@ locked_thread* sched::new_locked_thread(g* gp) {
   auto lt = std::make_unique<locked_thread>();
   lt->s = this;
   lt->gp = gp;
+  lt->number = locked_count_++;
   locked_.push_back(std::move(lt));
   return locked_.back().get();
 }
@@ -154,6 +186,15 @@ locked_thread* sched::locked_of(const g* gp) noexcept {
   for (auto& lt : locked_) {
     std::lock_guard l(lt->mu);
     if (lt->gp == gp && !lt->done) return lt.get();
+  }
+  return nullptr;
+}
+
+locked_thread* sched::hold_locked_frames(const g* gp) noexcept {
+  std::lock_guard lock(locked_mu_);
+  for (auto& lt : locked_) {
+    std::lock_guard l(lt->mu);
+    if (lt->gp == gp && !lt->done) return lt->frames.try_lock() ? lt.get() : nullptr;
   }
   return nullptr;
 }

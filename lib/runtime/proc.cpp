@@ -471,6 +471,8 @@ GO_NOINLINE void sched::trace_ready_slow(p* pp, g* gp, trace_kind kind, std::uin
   trace_add(e);
 }
 
+void sched::stamp_park(g* gp) noexcept { gp->wait_since.store(static_cast<std::uint32_t>(nanotime() / 1000), memory_order_relaxed); }
+
 void sched::stamp_ready(g* gp) noexcept { gp->wait_since.store(static_cast<std::uint32_t>(nanotime()), memory_order_relaxed); }
 
 void sched::record_latency(p& pp, g* gp) noexcept {
@@ -542,8 +544,10 @@ void sched::run_g(p& pp, g* gp) noexcept {
     if (gp->after == after_resume::park) {
       // The stack has unwound: only now may others see the g (park.hpp). If the
       // unlock function cancels the park, run it again at once (Go's park_m).
-      if constexpr (Diag)  // before others see the g
+      if constexpr (Diag) {  // before others see the g
+        if (diag.load(memory_order_relaxed) & diag_profile) stamp_park(gp);
         diag_run_end(pp, static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed)));
+      }
       if (tls_.unlockf(gp, tls_.unlock_arg)) break;
       continue;
     }

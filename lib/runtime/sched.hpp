@@ -31,7 +31,12 @@ class sched;
 struct locked_thread {
   sched* s = nullptr;
   g* gp = nullptr;       // its goroutine (also while it is parked)
+  unsigned number = 0;   // the trace's name for the thread's track
   int depth = 1;         // nested lock_os_thread calls; touched by the goroutine only
+  // Held by the thread from a resume of its goroutine until the goroutine is parked for
+  // good or gone: the dump reads the parked goroutine's frames only under it (try_lock;
+  // the world's stop does not stop this thread).
+  std::mutex frames;
   std::mutex mu;
   std::condition_variable cv;
   g* pending = nullptr;  // under mu: readied, to resume
@@ -92,6 +97,9 @@ class sched {
   // -- lock_os_thread (locked.cpp) --
   locked_thread* new_locked_thread(g* gp);
   locked_thread* locked_of(const g* gp) noexcept;
+  // The dump: gp's thread with its frames mutex held (the caller unlocks it), or null if
+  // the thread is resuming gp now.
+  locked_thread* hold_locked_frames(const g* gp) noexcept;
   void ready_locked(g* gp) noexcept;  // ready() of a locked goroutine: to its thread
   void stop_locked_threads() noexcept;
 
@@ -129,6 +137,8 @@ class sched {
   void diag_run_end(p& pp, std::uint8_t how) noexcept;
   void diag_ready(g* gp, bool spawned) noexcept;
   void diag_ready_slow(g* gp, trace_kind kind) noexcept;
+  // The block profile's clock at a park (us), stamped once the goroutine has unwound.
+  void stamp_park(g* gp) noexcept;
   void trace_add(const trace_ev& e) noexcept;
   void trace_ready(g* gp, trace_kind kind) noexcept;  // a ready or a spawn: the arrow's tail
   void trace_ready_slow(p* pp, g* gp, trace_kind kind, std::uint32_t stamp) noexcept;
@@ -203,6 +213,7 @@ class sched {
 
   std::mutex locked_mu_;  // locked_
   std::vector<std::unique_ptr<locked_thread>> locked_;
+  unsigned locked_count_ = 0;  // under locked_mu_: threads made so far (their numbers)
 
   std::mutex sysmon_mu_;
   std::condition_variable sysmon_cv_;  // notified on stop

@@ -3,9 +3,10 @@
 // format Perfetto (ui.perfetto.dev) and chrome://tracing load.
 //
 // Tracks (one "thread" each, in process 1): P0..Pn-1, one per worker; "outside" for
-// spawns and readies from threads that hold no P; "blocking calls" for go::blocking.
+// spawns and readies from threads that hold no P; "blocking calls" for go::blocking;
+// "locked thread N" for each thread of a goroutine that called lock_os_thread.
 // What they show:
-//   - a slice per run of a goroutine on its P: "g7 produce(int)" (the root function,
+//   - a slice per run of a goroutine on its P (or its locked thread): "g7 produce(int)" (the root function,
 //     when its first run was traced), args: goid, how the run ended ("chan receive",
 //     "yield", "exit", ...);
 //   - a flow arrow from each spawn or ready (inside the slice of the goroutine that did
@@ -24,7 +25,7 @@
 namespace go::detail {
 
 namespace {
-constexpr int outside_tid = 1000, blocking_tid = 1001;
+constexpr int outside_tid = 1000, blocking_tid = 1001, locked_tid0 = 2000;
 
 const char* end_name(std::uint8_t reason) {
   if (reason == trace_yield) return "yield";
@@ -56,10 +57,12 @@ const std::uint64_t* trace_decode(const std::uint64_t* p, const std::uint64_t* e
   if (p >= end) return nullptr;
   e = {};
   const std::uint64_t w0 = *p++;
-  if (w0 & 0xe0) return nullptr;  // the head's unused bits
+  if (w0 & 0xc0) return nullptr;  // the head's unused bits
   e.kind = static_cast<trace_kind>(w0 & 7);
   e.from_blocking = (w0 >> 3) & 1;
   e.own_time = (w0 >> 4) & 1;
+  e.locked = (w0 >> 5) & 1;
+  if (e.locked && e.kind != trace_kind::run) return nullptr;
   auto set_id = [&](std::uint64_t id) {
     e.stamp = static_cast<std::uint32_t>(id & 0xff);
     e.goid = id >> 8;
@@ -81,6 +84,13 @@ const std::uint64_t* trace_decode(const std::uint64_t* p, const std::uint64_t* e
   const std::uint64_t payload = w1 >> 8;
   switch (e.kind) {
     case trace_kind::run:
+      set_id(payload);
+      if (e.locked) {
+        if (p >= end) return nullptr;
+        e.t1 = *p & ((std::uint64_t{1} << 56) - 1);
+        e.other = static_cast<std::uint16_t>(*p++ >> 56);
+      }
+      break;
     case trace_kind::ready:
     case trace_kind::spawn:
       set_id(payload);
@@ -110,6 +120,7 @@ void tracer::add(p* pp, const trace_ev& e) {
     return;
   }
   std::lock_guard lock(mu_);
+  if (!shared_.chunk) return;  // the trace stopped after the caller saw it on
   if (shared_.n > trace_buffer::chunk_words - trace_max_words) {  // swap under our own lock
     queue_.push_back({shared_.tid, shared_.chunk, shared_.n});
     shared_.chunk = fresh_chunk();
@@ -155,6 +166,7 @@ void tracer::writer_main() {
 
 void tracer::start(sched& s, std::string path) {
   if (path.empty()) throw error(errc::invalid_argument, "go: start_trace: an empty path");
+  std::lock_guard control(control_mu_);
   std::unique_lock lock(mu_);
   if (on()) throw error(errc::invalid_argument, "go: start_trace: a trace is already being recorded");
   raw_ = std::tmpfile();
@@ -179,13 +191,39 @@ void tracer::start(sched& s, std::string path) {
   writer_ = std::thread([this] { writer_main(); });
   lock.unlock();
   const bool stopped = s.stop_the_world(std::chrono::milliseconds(1000));  // the P buffers are set up before anyone records
-  on_.store(true, memory_order_relaxed);
-  s.diag.fetch_or(diag_trace, memory_order_relaxed);  // the workers are stopped: they see it when they go on
+  if (stopped) {
+    on_.store(true, memory_order_relaxed);
+    s.diag.fetch_or(diag_trace, memory_order_relaxed);  // the workers are stopped: they see it when they go on
+  }
   s.start_the_world();
-  if (!stopped) throw error(errc::invalid_argument, "go: start_trace: a worker did not stop (a goroutine that never suspends)");
+  if (!stopped) {  // a worker may be inside a run: it must not start recording halfway
+    discard(s);
+    throw error(errc::invalid_argument, "go: start_trace: a worker did not stop within 1 s (a goroutine that never suspends); no trace is on");
+  }
+}
+
+// A start that failed: nothing was recorded; the writer, the file and the buffers go.
+// The P buffers are written with the workers running, as in start: with the trace off
+// no worker reads them.
+void tracer::discard(sched& s) {
+  {
+    std::lock_guard lock(mu_);
+    writer_stop_ = true;
+    cv_.notify_one();
+  }
+  writer_.join();
+  std::lock_guard lock(mu_);
+  std::fclose(raw_);
+  raw_ = nullptr;
+  for (auto& pp : s.ps) pp->trace = {};
+  shared_ = {};
+  queue_.clear();
+  free_.clear();
+  all_.clear();
 }
 
 bool tracer::stop(sched& s) {
+  std::lock_guard control(control_mu_);
   {
     std::lock_guard lock(mu_);
     if (!on()) return false;
@@ -240,7 +278,7 @@ bool tracer::stop(sched& s) {
         break;
       }
       p = next;
-      if (e.kind == trace_kind::run) t_run = e.t0;
+      if (e.kind == trace_kind::run && !e.locked) t_run = e.t0;
       if ((e.kind == trace_kind::ready || e.kind == trace_kind::spawn) && !e.own_time) e.t0 = t_run;
       v.push_back(e);
     }
@@ -260,6 +298,7 @@ bool tracer::stop(sched& s) {
   };
   std::vector<tracked> all;
   std::unordered_map<std::uint64_t, std::string> names;  // goid -> root function
+  std::map<int, unsigned> locked_tracks;  // tid -> the locked thread's number
   for (auto& [tid, evs] : tracks) {
     std::uint64_t next = tsc1 - tsc0_;  // scanning backwards: the nearest later event with its own time
     std::uint8_t ended = trace_exit;
@@ -269,6 +308,12 @@ bool tracer::stop(sched& s) {
       const trace_ev& e = evs[i];
       if (e.kind == trace_kind::name) {
         names.emplace(e.goid, function_name(reinterpret_cast<const void*>(static_cast<std::uintptr_t>(e.t0))));
+        continue;
+      }
+      if (e.locked) {  // whole, on its thread's track: it ends no other event's slice
+        const int lt = locked_tid0 + e.other;
+        locked_tracks[lt] = e.other;
+        mine.push_back({lt, &e, e.t1, e.prev_end});
         continue;
       }
       mine.push_back({tid, &e, next, ended});
@@ -304,6 +349,7 @@ bool tracer::stop(sched& s) {
   for (const auto& pp : s.ps) track_name(static_cast<int>(pp->id), "P" + std::to_string(pp->id));
   track_name(outside_tid, "outside");
   track_name(blocking_tid, "blocking calls");
+  for (const auto& [tid, number] : locked_tracks) track_name(tid, "locked thread " + std::to_string(number));
 
   // An instant event with one count (timer firings, poller wake-ups).
   auto instant = [&](int tid, const trace_ev& e, const char* cat, const char* name, const char* arg) {

@@ -58,12 +58,14 @@ inline constexpr std::uint8_t trace_yield = 0xfe, trace_exit = 0xff;
 // (a run in two, a ready inside a run in one, against 32 bytes decoded), written with a
 // few shifts and stores: at millions of events a second the recording's instructions
 // and bytes are the tracer's whole cost. The first word's low byte is the head:
-//   kind | from_blocking << 3 | own_time << 4
+//   kind | from_blocking << 3 | own_time << 4 | locked << 5
 // A timed event (every kind but name, and a ready or spawn made outside a run):
 //   word 0  head | (t0 - the trace's start) << 8         (56 bits of TSC: ~270 days)
 //   word 1  prev_end | payload << 8
 //           run, ready, spawn: stamp (8 bits) | goid (48 bits) << 8
 //           steal: count (32 bits) | other << 32; timers, poll: count (32 bits)
+//   a locked goroutine's run (head bit 5, on its thread, recorded whole at its end into
+//   the shared buffer): word 2  (t1 - the trace's start) | the thread's number << 56
 // A ready or spawn inside a run (no time: the reader takes its track's last run start):
 //   word 0  head | stamp << 8 | goid << 16
 // name (goid's root function): word 0 head, word 1 goid, word 2 the function's address.
@@ -79,10 +81,12 @@ struct trace_ev {
   std::uint8_t prev_end = 0;     // every timestamped event on a P: how the P's previous run ended
   std::uint8_t from_blocking = 0;  // ready: the goroutine's go::blocking call ended
   std::uint8_t own_time = 0;     // ready, spawn: 1 if made outside a run (t0 is its own clock read)
-  std::uint16_t other = 0;       // steal: the victim
+  std::uint16_t other = 0;       // steal: the victim; a locked run: its thread's number
+  std::uint8_t locked = 0;       // run: of a locked goroutine, on its own thread, t0..t1
+  std::uint64_t t1 = 0;
   bool timed() const noexcept { return (kind != trace_kind::ready && kind != trace_kind::spawn && kind != trace_kind::name) || own_time; }
 };
-static_assert(sizeof(trace_ev) == 32);
+static_assert(sizeof(trace_ev) == 40);
 
 // The encoding above. encode writes at most trace_max_words words and returns how many;
 // it is inline so that each call site, whose kind is a constant, keeps only its own
@@ -92,15 +96,15 @@ inline constexpr std::size_t trace_max_words = 3;
 inline constexpr std::uint64_t trace_goid_mask = (std::uint64_t{1} << 48) - 1;
 // The words' parts, shared by trace_encode and the hot paths that write a run or a
 // ready's word directly.
-constexpr std::uint64_t trace_head(trace_kind k, bool from_blocking, bool own_time) {
-  return static_cast<unsigned>(k) | (from_blocking ? 8u : 0u) | (own_time ? 16u : 0u);
+constexpr std::uint64_t trace_head(trace_kind k, bool from_blocking, bool own_time, bool locked = false) {
+  return static_cast<unsigned>(k) | (from_blocking ? 8u : 0u) | (own_time ? 16u : 0u) | (locked ? 32u : 0u);
 }
 constexpr std::uint64_t trace_id(std::uint64_t goid, std::uint32_t stamp) { return (stamp & 0xff) | (goid & trace_goid_mask) << 8; }
 constexpr std::uint64_t trace_time(std::uint64_t head, std::uint64_t t0, std::uint64_t start) {
   return head | (t0 > start ? t0 - start : 0) << 8;  // (another core's TSC may trail a little)
 }
 GO_ALWAYS_INLINE std::size_t trace_encode(std::uint64_t* out, const trace_ev& e, std::uint64_t start) noexcept {
-  const std::uint64_t head = trace_head(e.kind, e.from_blocking, e.own_time);
+  const std::uint64_t head = trace_head(e.kind, e.from_blocking, e.own_time, e.locked);
   if (e.kind == trace_kind::name) {
     out[0] = head;
     out[1] = e.goid;
@@ -120,6 +124,10 @@ GO_ALWAYS_INLINE std::size_t trace_encode(std::uint64_t* out, const trace_ev& e,
     payload = e.count;
   out[0] = trace_time(head, e.t0, start);
   out[1] = e.prev_end | payload << 8;
+  if (e.locked) {
+    out[2] = (trace_time(0, e.t1, start) >> 8) | std::uint64_t{static_cast<std::uint8_t>(e.other)} << 56;
+    return 3;
+  }
   return 2;
 }
 const std::uint64_t* trace_decode(const std::uint64_t* p, const std::uint64_t* end, trace_ev& e) noexcept;
@@ -195,8 +203,10 @@ class tracer {
   };
   void writer_main();
   std::uint64_t* fresh_chunk();  // under mu_
+  void discard(sched& s);
 
   atomic<bool> on_{false};
+  std::mutex control_mu_;        // one start or stop at a time (each stops the world)
   std::mutex mu_;                // everything below
   std::condition_variable cv_;   // the writer's queue
   std::vector<written> queue_;

@@ -87,6 +87,19 @@ TEST_CASE("each kind decodes to what was encoded") {
   CHECK(r.goid == name.goid);
   CHECK(r.t0 == name.t0);
 
+  trace_ev locked = run;  // a locked goroutine's run, whole: its end and its thread
+  locked.locked = 1;
+  locked.t1 = start + 987'654'321;
+  locked.other = 3;
+  r = round_trip(locked, words);
+  CHECK(words == 3);
+  CHECK(r.locked == 1);
+  CHECK(r.t0 == 123'456'789);
+  CHECK(r.t1 == 987'654'321);
+  CHECK(r.other == 3);
+  CHECK(r.goid == run.goid);
+  CHECK(r.prev_end == 0xfe);
+
   trace_ev early;  // another core's clock a little behind the start: time 0, not a wrap
   early.kind = trace_kind::idle;
   early.t0 = start - 10;
@@ -137,8 +150,13 @@ TEST_CASE("a truncated or malformed buffer is refused") {
   trace_ev e;
   CHECK(trace_decode(buf, buf + words - 1, e) == nullptr);  // its second word is missing
   CHECK(trace_decode(buf, buf, e) == nullptr);
-  const std::uint64_t bad[2] = {0x20, 0};  // a head with an unused bit set
+  const std::uint64_t bad[2] = {0x40, 0};  // a head with an unused bit set
   CHECK(trace_decode(bad, bad + 2, e) == nullptr);
+  const std::uint64_t locked_ready[3] = {0x21, 0, 0};  // only a run can be a locked goroutine's
+  CHECK(trace_decode(locked_ready, locked_ready + 3, e) == nullptr);
+  run.locked = 1;
+  const std::size_t locked_words = trace_encode(buf, run, start);
+  CHECK(trace_decode(buf, buf + locked_words - 1, e) == nullptr);  // its third word is missing
 }
 
 TEST_SUITE_END();

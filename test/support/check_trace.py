@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Check a gocoro trace (Chrome trace-event JSON): check_trace.py FILE PROCS GOROUTINES NAME
 
-It must parse as JSON; every run slice lies on one of the PROCS worker tracks with a
-non-negative duration; every flow arrow's two ends exist; exactly GOROUTINES distinct
+It must parse as JSON; every run slice lies on one of the PROCS worker tracks (or on a
+locked thread's, tid 2000 and up) with a non-negative duration; every flow arrow's two ends exist; exactly GOROUTINES distinct
 goroutines ran, and all but the main one carry NAME (their root function) in their
 slices' names. Prints what is wrong and exits 1, else exits 0."""
 import json
@@ -16,7 +16,7 @@ def main():
     problems = []
     runs = [e for e in events if e.get("ph") == "X" and e.get("cat") == "run"]
     for e in runs:
-        if not (0 <= e["tid"] < procs):
+        if not (0 <= e["tid"] < procs or e["tid"] >= 2000):
             problems.append(f"a run slice off the worker tracks: {e}")
         if e["dur"] < 0:
             problems.append(f"a run slice ends before it begins: {e}")
@@ -28,7 +28,7 @@ def main():
         spans.sort()
         for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
             if b0 < a1 - 0.002:  # the microsecond values are rounded to ns
-                problems.append(f"overlapping runs on P{tid}: {a0}-{a1} and {b0}-{b1}")
+                problems.append(f"overlapping runs on track {tid}: {a0}-{a1} and {b0}-{b1}")
     tails = {e["id"] for e in events if e.get("ph") == "s"}
     heads = {e["id"] for e in events if e.get("ph") == "f"}
     if heads - tails:

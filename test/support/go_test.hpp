@@ -51,18 +51,22 @@ go::task<bool> throws(Awaitable a) {
   co_return false;
 }
 
-// Waits until at least n goroutines of this runtime wait for `reason` (the dump's name:
-// "IO wait", "chan receive", ...; empty: for anything), yielding in between, so that a
-// test acts once a goroutine has reached its wait instead of sleeping and hoping. The
-// 10 s bound only stops a hang (it throws), it times nothing.
+// How many goroutines wait for `reason` (the dump's name: "IO wait", "chan receive",
+// ...; empty: for anything).
+inline std::uint64_t waiting_for(const go::runtime_stats& st, const std::string& reason) {
+  if (reason.empty()) return st.waiting;
+  for (const auto& [r, count] : st.waiting_by_reason)
+    if (r == reason) return count;
+  return 0;
+}
+
+// Waits until at least n goroutines of this runtime wait for `reason`, yielding in
+// between, so that a test acts once a goroutine has reached its wait instead of sleeping
+// and hoping. The 10 s bound only stops a hang (it throws), it times nothing.
 inline go::task<void> until_waiting(std::uint64_t n, std::string reason = {}) {
   const auto give_up = go::clock::now() + std::chrono::seconds(10);
   for (;;) {
-    const go::runtime_stats st = go::runtime::current()->stats();
-    std::uint64_t waiting = reason.empty() ? st.waiting : 0;
-    for (const auto& [r, count] : st.waiting_by_reason)
-      if (r == reason) waiting = count;
-    if (waiting >= n) co_return;
+    if (waiting_for(go::runtime::current()->stats(), reason) >= n) co_return;
     if (go::clock::now() > give_up)
       throw std::runtime_error("until_waiting: " + std::to_string(n) + " goroutines never waited for " +
                                (reason.empty() ? std::string("anything") : reason));

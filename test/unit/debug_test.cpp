@@ -161,14 +161,6 @@ TEST_CASE("GODEBUG=schedtrace,scheddetail: a line per P, per M and per goroutine
   CHECK(has(c.output, "(sync.Mutex.Lock)"));
 }
 
-namespace {
-std::uint64_t waiting_for(const go::runtime_stats& st, const std::string& reason) {
-  for (const auto& [r, n] : st.waiting_by_reason)
-    if (r == reason) return n;
-  return 0;
-}
-}  // namespace
-
 GO_TEST_CASE("runtime_stats: goroutines by state and wait reason, parks, timers, poller wakeups") {
   auto gate = go::make_chan<int>();
   auto [ctx, cancel] = go::with_cancel(go::background());
@@ -183,14 +175,11 @@ GO_TEST_CASE("runtime_stats: goroutines by state and wait reason, parks, timers,
     };
     wg.go(nap);
   }
-  go::runtime_stats st;
-  for (int tries = 0; tries < 100'000; ++tries) {  // until all eight have parked (bounded)
-    st = go::runtime::current()->stats();
-    if (waiting_for(st, "chan receive") == 5 && waiting_for(st, "select") == 3) break;
-    co_await go::yield();
-  }
-  CHECK(waiting_for(st, "chan receive") == 5);
-  CHECK(waiting_for(st, "select") == 3);  // sleep(d, ctx) waits in a select on the timer and ctx
+  co_await go_test::until_waiting(5, "chan receive");
+  co_await go_test::until_waiting(3, "select");
+  const go::runtime_stats st = go::runtime::current()->stats();
+  CHECK(go_test::waiting_for(st, "chan receive") == 5);
+  CHECK(go_test::waiting_for(st, "select") == 3);  // sleep(d, ctx) waits in a select on the timer and ctx
   CHECK(st.waiting >= 8);
   CHECK(st.running >= 1);  // this one
   CHECK(st.parks >= 8);

@@ -125,3 +125,26 @@ TEST_CASE("lock_os_thread: a runtime stopped with a locked goroutine parked dest
   }
   CHECK(destroyed.load());
 }
+
+namespace {
+go::task<void> locked_dump_waiter(go::chan<int> started, go::chan<int> c) {
+  co_await go::lock_os_thread();
+  co_await started.send(1);
+  (void)co_await c.recv();  // parked on its own thread
+  go::unlock_os_thread();
+}
+}  // namespace
+
+// Its thread does not stop with the world; the dump still reads a parked locked
+// goroutine's await chain (under the thread's frames mutex).
+GO_TEST_CASE("lock_os_thread: the dump shows a parked locked goroutine's await chain") {
+  auto started = go::make_chan<int>(), c = go::make_chan<int>();
+  auto h = go::spawn(locked_dump_waiter, started, c);
+  (void)co_await started.recv();
+  co_await go_test::until_waiting(1, "chan receive");
+  const std::string dump = go::dump_goroutines();
+  c.close();
+  co_await h;
+  CHECK(dump.find("[chan receive]:") != std::string::npos);
+  CHECK(dump.find("locked_dump_waiter") != std::string::npos);
+}
