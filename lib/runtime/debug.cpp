@@ -149,13 +149,17 @@ gsnap snap(sched& sc, const g* gp, bool frames) {
   s.since_ms = gp->wait_since.load(memory_order_relaxed);
   s.creator = gp->creator;
   s.spawn_pc = gp->spawn_pc;
-  s.started = static_cast<bool>(gp->resume_point);
-  if (frames && s.started && s.status != g_status::running) {
-    if (!gp->locked.load(memory_order_relaxed)) {
-      read_chain(gp, s);
-    } else if (locked_thread* lt = sc.hold_locked_frames(gp)) {
-      // Its thread does not stop with the world; holding its frames mutex it cannot
-      // resume the goroutine (a running one is left out: the mutex is taken).
+  if (!gp->locked.load(memory_order_relaxed)) {
+    s.started = static_cast<bool>(gp->resume_point);
+    if (frames && s.started && s.status != g_status::running) read_chain(gp, s);
+    return s;
+  }
+  // A locked goroutine has run (it called lock_os_thread). Its thread does not stop with
+  // the world: its frames are read only under the thread's frames mutex, which it holds
+  // from each resume until the goroutine is parked again (a running one is left out).
+  s.started = true;
+  if (frames && s.status != g_status::running) {
+    if (locked_thread* lt = sc.hold_locked_frames(gp)) {
       if (gp->status.load(memory_order_relaxed) != g_status::running) read_chain(gp, s);
       lt->frames.unlock();
     }
