@@ -224,6 +224,7 @@ bool sched::stop_the_world(std::chrono::milliseconds patience) {
   const unsigned self = tls().s == this && tls().pp ? 1 : 0;  // a worker (a locked thread holds no P)
   std::unique_lock lock(stw_mu_);
   stw_.store(true, memory_order_release);  // pairs with the acquire load in stw_requested()
+  diag.fetch_or(diag_stw, memory_order_relaxed);  // a running worker sees it at its next execute
   idlers.notify_all();                     // sleeping workers come back and pause
   return stw_cv_.wait_for(lock, patience, [&] { return stw_paused_ + self >= nprocs; });
 }
@@ -232,6 +233,7 @@ void sched::start_the_world() {
   {
     std::lock_guard lock(stw_mu_);
     stw_.store(false, memory_order_release);
+    diag.fetch_and(static_cast<std::uint8_t>(~diag_stw), memory_order_relaxed);
   }
   stw_cv_.notify_all();
   dump_mu_.unlock();
@@ -278,6 +280,7 @@ void sched::dump(std::string& out, bool frames, bool only_running, const char* s
     if (frames) {  // queued gs are safe to read only while no worker takes them
       for (const auto& pp : ps) {
         queued(pp->runnext.load(memory_order_acquire));
+        queued(pp->in_hand);
         pp->q.for_each_stopped(queued);
       }
       global.for_each(queued);

@@ -107,11 +107,8 @@ void sched::start(g* gp) {
 
 void ready(g* gp) noexcept { gp->owner->ready(gp); }
 
-void sched::ready(g* gp) noexcept {
-  if (GO_UNLIKELY(diag.load(memory_order_relaxed))) diag_ready(gp, /*spawned=*/false);
-  gp->status.store(g_status::runnable, memory_order_relaxed);
-  gp->reason.store(wait_reason::none, memory_order_relaxed);
-  if (GO_UNLIKELY(gp->locked.load(memory_order_relaxed))) return ready_locked(gp);  // to its own thread
+// The readier's P (its runnext, as Go's ready() does) or, from outside, the global queue.
+GO_ALWAYS_INLINE void sched::ready_to_p(g* gp) noexcept {
   worker_tls& t = tls();
   bool stealable = true;
   if (t.s == this && t.pp)
@@ -119,6 +116,23 @@ void sched::ready(g* gp) noexcept {
   else
     global.push(gp);
   if (stealable && !stopping()) idlers.notify_one();
+}
+
+// One test covers the two rare cases (a diagnostic on, a locked goroutine), which go
+// out of line: the common path saves no registers for a call it does not make.
+void sched::ready(g* gp) noexcept {
+  if (GO_UNLIKELY(diag.load(memory_order_relaxed) | gp->locked.load(memory_order_relaxed))) return ready_slow(gp);
+  gp->status.store(g_status::runnable, memory_order_relaxed);
+  gp->reason.store(wait_reason::none, memory_order_relaxed);
+  ready_to_p(gp);
+}
+
+GO_NOINLINE void sched::ready_slow(g* gp) noexcept {
+  if (diag.load(memory_order_relaxed)) diag_ready(gp, /*spawned=*/false);  // (reads the wait reason)
+  gp->status.store(g_status::runnable, memory_order_relaxed);
+  gp->reason.store(wait_reason::none, memory_order_relaxed);
+  if (gp->locked.load(memory_order_relaxed)) return ready_locked(gp);  // to its own thread
+  ready_to_p(gp);
 }
 
 void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, void* arg) noexcept {

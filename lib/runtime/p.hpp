@@ -48,6 +48,9 @@ struct p {
   alignas(64) atomic<g*> runnext{nullptr};
   atomic<std::uint64_t> schedtick{0};
   atomic<std::uint64_t> cur_goid{0};
+  // A g this P's worker holds while it waits for a stop of the world to end (the dump
+  // lists it with the queued ones); written by the owner with the world running.
+  g* in_hand = nullptr;
   std::uint32_t runnext_streak = 0;
   std::uint64_t rng = 0;
   std::uint64_t goid_next = 0, goid_end = 0;

@@ -102,8 +102,10 @@ void sched::worker_main(unsigned id) {
   if (opts.on_thread_start) opts.on_thread_start();
   bool searching = false;
   while (!stopping()) {
-    if (GO_UNLIKELY(stw_requested())) stw_pause();  // a dump wants the world stopped
-    if (g* gp = find_runnable(pp, id, searching)) execute(pp, gp);
+    if (g* gp = find_runnable(pp, id, searching))
+      execute(pp, gp);  // (a stop of the world asked for meanwhile: execute_diag pauses)
+    else if (GO_UNLIKELY(stw_requested()))
+      stw_pause();  // a dump wants the world stopped
   }
   if (opts.on_thread_stop) opts.on_thread_stop();
   tls_ = {};
@@ -257,7 +259,8 @@ g* sched::find_runnable(p& pp, unsigned id, bool& searching) {
     if (pp.timers.next() <= now) run_timers(pp, now);
   }
   g* gp = nullptr;
-  if (pp.schedtick.load(memory_order_relaxed) % global_check_interval == 0) gp = global.pop();  // (1)
+  // (1); the tick's low 32 bits, as Go's is: a 32-bit modulo is a short multiply.
+  if (static_cast<std::uint32_t>(pp.schedtick.load(memory_order_relaxed)) % global_check_interval == 0) gp = global.pop();
   if (!gp) {  // (2)
     if (g* next = pp.runnext.load(memory_order_relaxed);
         next && (pp.runnext_streak < max_runnext_streak || pp.q.empty())) {
@@ -523,7 +526,19 @@ std::int64_t sched::earliest_timer() const noexcept {
 // The diagnostics that watch every run (latency, trace) are decided once per run: with
 // them off, the run goes through an instantiation with no diagnostic code at all.
 void sched::execute(p& pp, g* gp) noexcept {
-  if (GO_UNLIKELY(diag.load(memory_order_relaxed)))
+  if (GO_UNLIKELY(diag.load(memory_order_relaxed))) return execute_diag(pp, gp);
+  run_g<false>(pp, gp);
+}
+
+// A diagnostic is on, or a stop of the world is asked for: then pause first, holding gp
+// where the dump finds it.
+void sched::execute_diag(p& pp, g* gp) noexcept {
+  if (diag.load(memory_order_relaxed) & diag_stw) {
+    pp.in_hand = gp;
+    stw_pause();
+    pp.in_hand = nullptr;
+  }
+  if (diag.load(memory_order_relaxed) & ~diag_stw)
     run_g<true>(pp, gp);
   else
     run_g<false>(pp, gp);

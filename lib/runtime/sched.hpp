@@ -71,6 +71,8 @@ class sched {
   // Make gp runnable: runnext of the calling worker's P if it belongs to this runtime,
   // else the global queue; then wake a worker if needed.
   void ready(g* gp) noexcept;
+  GO_NOINLINE void ready_slow(g* gp) noexcept;
+  GO_ALWAYS_INLINE void ready_to_p(g* gp) noexcept;
   void register_parked(p& pp, g* gp) noexcept;
   void unregister(g* gp) noexcept;
 
@@ -129,8 +131,9 @@ class sched {
 
   // The execution tracer (trace.hpp); trace_add picks the calling worker's buffer.
   tracer trace;
-  // Which per-run diagnostics are on (diag_latency | diag_trace | diag_profile): the hot
-  // paths test this one byte and call out of line (diag_*) only when it is set.
+  // Which per-run diagnostics are on (diag_latency | diag_trace | diag_profile), and
+  // diag_stw while a stop of the world is asked for: the hot paths test this one byte
+  // and call out of line (diag_*, execute_diag) only when it is set.
   atomic<std::uint8_t> diag{0};
   void diag_run_begin(p& pp, g* gp, bool first) noexcept;
   void diag_run_begin_slow(p& pp, g* gp, bool first) noexcept;
@@ -165,8 +168,9 @@ class sched {
   bool watch_others(p& pp) noexcept;
   bool work_to_take(const p& pp) const noexcept;
   void execute(p& pp, g* gp) noexcept;
+  GO_NOINLINE void execute_diag(p& pp, g* gp) noexcept;
   template <bool Diag>
-  void run_g(p& pp, g* gp) noexcept;
+  GO_ALWAYS_INLINE void run_g(p& pp, g* gp) noexcept;
   GO_NOINLINE void runq_overflow(p& pp, g* gp) noexcept;
   void destroy_remaining() noexcept;
   void kill(g* gp) noexcept;
@@ -242,7 +246,7 @@ std::string function_name(const void* pc);
 // Deliver an exception that left a detached goroutine to the panic handler.
 void report_panic(std::uint64_t goid, std::exception_ptr e) noexcept;
 
-inline constexpr std::uint8_t diag_latency = 1, diag_trace = 2, diag_profile = 4;
+inline constexpr std::uint8_t diag_latency = 1, diag_trace = 2, diag_profile = 4, diag_stw = 8;
 
 // Goroutine ids come in blocks of this many per P (Go's _GoidCacheBatch).
 inline constexpr std::uint64_t goid_batch = 16;
