@@ -118,17 +118,19 @@ GO_ALWAYS_INLINE void sched::ready_to_p(g* gp) noexcept {
   if (stealable && !stopping()) idlers.notify_one();
 }
 
-// One test covers the two rare cases (a diagnostic on, a locked goroutine), which go
-// out of line: the common path saves no registers for a call it does not make.
-void sched::ready(g* gp) noexcept {
-  if (GO_UNLIKELY(diag.load(memory_order_relaxed) | gp->locked.load(memory_order_relaxed))) return ready_slow(gp);
+void sched::ready_plain(g* gp) noexcept {
   gp->status.store(g_status::runnable, memory_order_relaxed);
   gp->reason.store(wait_reason::none, memory_order_relaxed);
   ready_to_p(gp);
 }
 
 GO_NOINLINE void sched::ready_slow(g* gp) noexcept {
-  if (diag.load(memory_order_relaxed)) diag_ready(gp, /*spawned=*/false);  // (reads the wait reason)
+  // (Before the wait reason is cleared: the trace and the block profile read it.)
+  if (const std::uint8_t d = diag.load(memory_order_relaxed); d == diag_trace) {
+    if (!trace_ready_in_run(gp, trace_kind::ready)) trace_ready_slow(gp, trace_kind::ready);
+  } else if (d) {
+    diag_ready(gp, /*spawned=*/false);
+  }
   gp->status.store(g_status::runnable, memory_order_relaxed);
   gp->reason.store(wait_reason::none, memory_order_relaxed);
   if (gp->locked.load(memory_order_relaxed)) return ready_locked(gp);  // to its own thread

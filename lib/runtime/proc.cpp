@@ -53,8 +53,9 @@
 
 namespace go::detail {
 
+constinit thread_local worker_tls tls_;
+
 namespace {
-thread_local worker_tls tls_;
 
 // Go's schedule(): "Check the global runnable queue once in a while to ensure
 // fairness"; 61 is prime so the check does not fall into step with other periods.
@@ -91,8 +92,6 @@ void set_thread_name(const std::string& name) {
   pthread_setname_np(pthread_self(), n.c_str());
 }
 }  // namespace
-
-worker_tls& tls() noexcept { return tls_; }
 
 void sched::worker_main(unsigned id) {
   set_thread_name(opts.thread_name + "-" + std::to_string(id));
@@ -395,9 +394,9 @@ void sched::add_timer(p& pp, timer_node* t, std::int64_t when) noexcept {
 // at ready, kept in the g's wait_since (unused until it parks again), and the difference
 // when it runs, modulo 2^32 ns (right for any latency under 4 s).
 // A run begins with latency or tracing on: account its wait, record its start.
-// The trace alone, the common case, needs no stack frame; the rest is out of line.
-GO_NOINLINE void sched::diag_run_begin(p& pp, g* gp, bool first) noexcept {
-  if (diag.load(memory_order_relaxed) == diag_trace && !first && pp.trace.room()) {
+// The trace alone, the common case, is inline in run_g; the rest is out of line.
+GO_ALWAYS_INLINE void sched::diag_run_begin(p& pp, g* gp, bool first) noexcept {
+  if (GO_LIKELY(diag.load(memory_order_relaxed) == diag_trace && !first && pp.trace.room())) {
     pp.trace.run_t0 = trace_clock();
     pp.trace.put_run(pp.trace.run_t0, gp->id, gp->trace_seq);
     return;
@@ -422,7 +421,7 @@ GO_NOINLINE void sched::diag_run_begin_slow(p& pp, g* gp, bool first) noexcept {
 }
 
 // The run ends (how: its wait reason, trace_yield, trace_exit): the P's next event says so.
-void sched::diag_run_end(p& pp, std::uint8_t how) noexcept {
+GO_ALWAYS_INLINE void sched::diag_run_end(p& pp, std::uint8_t how) noexcept {
   if (!(diag.load(memory_order_relaxed) & diag_trace)) return;
   pp.trace.last_end = how;
   pp.trace.run_t0 = 0;
@@ -445,20 +444,17 @@ GO_NOINLINE void sched::diag_ready_slow(g* gp, trace_kind kind) noexcept {
 
 // The tail of a trace arrow. Inside a run on this P it has no time of its own (the run's
 // start) and goes straight into the P's buffer; elsewhere it reads the clock.
+// The arrow's id: the goroutine and the count of its readies, which its next run reports
+// (the readier owns the parked g until the ready publishes it).
 void sched::trace_ready(g* gp, trace_kind kind) noexcept {
-  // The arrow's id: the goroutine and the count of its readies, which its next run
-  // reports (the readier owns the parked g until the ready publishes it).
-  const std::uint32_t stamp = ++gp->trace_seq;
-  p* pp = tls_.s == this ? tls_.pp : nullptr;
-  if (GO_LIKELY(pp && pp->trace.run_t0 != 0 && pp->trace.room())) {
-    pp->trace.put_ready_in_run(kind == trace_kind::spawn, gp->id, stamp, gp->reason.load(memory_order_relaxed) == wait_reason::blocking);
-    return;
-  }
-  trace_ready_slow(pp, gp, kind, stamp);
+  if (GO_LIKELY(trace_ready_in_run(gp, kind))) return;
+  trace_ready_slow(gp, kind);
 }
 
 // A ready outside a run (its own clock read), or one that fills the P's chunk.
-GO_NOINLINE void sched::trace_ready_slow(p* pp, g* gp, trace_kind kind, std::uint32_t stamp) noexcept {
+GO_NOINLINE void sched::trace_ready_slow(g* gp, trace_kind kind) noexcept {
+  const std::uint32_t stamp = ++gp->trace_seq;
+  p* pp = tls_.s == this ? tls_.pp : nullptr;
   const bool from_blocking = gp->reason.load(memory_order_relaxed) == wait_reason::blocking;
   if (pp && pp->trace.run_t0 != 0) {
     pp->trace.add_ready_in_run(kind == trace_kind::spawn, gp->id, stamp, from_blocking);
@@ -525,7 +521,7 @@ std::int64_t sched::earliest_timer() const noexcept {
 
 // The diagnostics that watch every run (latency, trace) are decided once per run: with
 // them off, the run goes through an instantiation with no diagnostic code at all.
-void sched::execute(p& pp, g* gp) noexcept {
+GO_ALWAYS_INLINE void sched::execute(p& pp, g* gp) noexcept {
   if (GO_UNLIKELY(diag.load(memory_order_relaxed))) return execute_diag(pp, gp);
   run_g<false>(pp, gp);
 }

@@ -56,7 +56,10 @@ struct worker_tls {
   unlock_fn unlockf = nullptr;  // the park of cur: set by park(), run by execute()
   void* unlock_arg = nullptr;
 };
-worker_tls& tls() noexcept;
+// Constant-initialized, so every access is a direct thread-pointer offset, with no
+// call and no initialization guard (it is read several times per ready and park).
+extern constinit thread_local worker_tls tls_;
+inline worker_tls& tls() noexcept { return tls_; }
 
 class sched {
  public:
@@ -70,7 +73,13 @@ class sched {
   void exit(g* gp, bool killed) noexcept;    // the join protocol's finishing side
   // Make gp runnable: runnext of the calling worker's P if it belongs to this runtime,
   // else the global queue; then wake a worker if needed.
-  void ready(g* gp) noexcept;
+  // One test, inline, covers the two rare cases (a diagnostic on, a locked goroutine);
+  // each way is then a tail call, so a caller such as detail::ready needs no frame.
+  void ready(g* gp) noexcept {
+    if (GO_UNLIKELY(diag.load(memory_order_relaxed) | gp->locked.load(memory_order_relaxed))) return ready_slow(gp);
+    ready_plain(gp);
+  }
+  GO_NOINLINE void ready_plain(g* gp) noexcept;
   GO_NOINLINE void ready_slow(g* gp) noexcept;
   GO_ALWAYS_INLINE void ready_to_p(g* gp) noexcept;
   void register_parked(p& pp, g* gp) noexcept;
@@ -135,16 +144,25 @@ class sched {
   // diag_stw while a stop of the world is asked for: the hot paths test this one byte
   // and call out of line (diag_*, execute_diag) only when it is set.
   atomic<std::uint8_t> diag{0};
-  void diag_run_begin(p& pp, g* gp, bool first) noexcept;
+  GO_ALWAYS_INLINE void diag_run_begin(p& pp, g* gp, bool first) noexcept;
   void diag_run_begin_slow(p& pp, g* gp, bool first) noexcept;
-  void diag_run_end(p& pp, std::uint8_t how) noexcept;
+  GO_ALWAYS_INLINE void diag_run_end(p& pp, std::uint8_t how) noexcept;
   void diag_ready(g* gp, bool spawned) noexcept;
   void diag_ready_slow(g* gp, trace_kind kind) noexcept;
   // The block profile's clock at a park (us), stamped once the goroutine has unwound.
   void stamp_park(g* gp) noexcept;
   void trace_add(const trace_ev& e) noexcept;
   void trace_ready(g* gp, trace_kind kind) noexcept;  // a ready or a spawn: the arrow's tail
-  void trace_ready_slow(p* pp, g* gp, trace_kind kind, std::uint32_t stamp) noexcept;
+  void trace_ready_slow(g* gp, trace_kind kind) noexcept;
+  // The trace's hottest record, inline where it is made: a ready inside a run on this
+  // P, one word into the P's buffer (false: not inside a run, or the chunk is full).
+  GO_ALWAYS_INLINE bool trace_ready_in_run(g* gp, trace_kind kind) noexcept {
+    p* pp = tls_.s == this ? tls_.pp : nullptr;
+    if (!pp || pp->trace.run_t0 == 0 || !pp->trace.room()) return false;
+    pp->trace.put_ready_in_run(kind == trace_kind::spawn, gp->id, ++gp->trace_seq,
+                               gp->reason.load(memory_order_relaxed) == wait_reason::blocking);
+    return true;
+  }
 
   // Milliseconds since the runtime started, advanced by sysmon every period (a coarse
   // clock for the dump's wait times: a park reads it instead of the clock).
@@ -167,7 +185,7 @@ class sched {
   g* spin_for_work(p& pp) noexcept;
   bool watch_others(p& pp) noexcept;
   bool work_to_take(const p& pp) const noexcept;
-  void execute(p& pp, g* gp) noexcept;
+  GO_ALWAYS_INLINE void execute(p& pp, g* gp) noexcept;
   GO_NOINLINE void execute_diag(p& pp, g* gp) noexcept;
   template <bool Diag>
   GO_ALWAYS_INLINE void run_g(p& pp, g* gp) noexcept;
