@@ -329,14 +329,23 @@ bool tracer::stop(sched& s) {
   for (const tracked& t : all)
     if (t.e->kind == trace_kind::ready || t.e->kind == trace_kind::spawn) arrows[flow_of(*t.e)] = 1;
 
+  // Written as it is made, a MiB at a time: a trace of millions of events is hundreds of
+  // MiB of JSON, which should not sit in memory whole.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path_.c_str(), "w"), &std::fclose);
+  if (!f) throw error(errc::invalid_argument, "go: stop_trace: cannot write " + path_);
   std::string out = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"dropped_words\":" + std::to_string(dropped) +
                     "},\"traceEvents\":[\n";
+  auto flush = [&] {
+    std::fwrite(out.data(), 1, out.size(), f.get());
+    out.clear();
+  };
   char buf[512];
   bool first = true;
   auto emit = [&](const std::string& ev) {
     if (!first) out += ",\n";
     first = false;
     out += ev;
+    if (out.size() >= (std::size_t{1} << 20)) flush();
   };
   auto track_name = [&](int tid, const std::string& name) {
     std::string ev = "{\"ph\":\"M\",\"pid\":1,\"tid\":" + std::to_string(tid) + ",\"name\":\"thread_name\",\"args\":{\"name\":";
@@ -359,6 +368,7 @@ bool tracer::stop(sched& s) {
     emit(buf);
   };
   std::unordered_map<std::uint64_t, double> blocked_since;  // goid -> its park in go::blocking
+  std::unordered_map<std::uint64_t, std::string> slice_names;  // goid -> its runs' name, as JSON
   std::vector<const tracked*> order;
   order.reserve(all.size());
   for (const tracked& t : all) order.push_back(&t);
@@ -368,13 +378,18 @@ bool tracer::stop(sched& s) {
     const int tid = tp->tid;
     switch (e.kind) {
       case trace_kind::run: {
-        std::string name = "g" + std::to_string(e.goid);
-        if (auto it = names.find(e.goid); it != names.end()) name += " " + it->second;
+        // A goroutine runs many times: its slice name is escaped once.
+        auto [slot, fresh] = slice_names.try_emplace(e.goid);
+        if (fresh) {
+          std::string name = "g" + std::to_string(e.goid);
+          if (auto it = names.find(e.goid); it != names.end()) name += " " + it->second;
+          json_string(slot->second, name);
+        }
         std::string ev;
         std::snprintf(buf, sizeof buf, "{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"cat\":\"run\",\"name\":", tid,
                       us(e.t0), us(tp->end) - us(e.t0));
         ev = buf;
-        json_string(ev, name);
+        ev += slot->second;
         std::snprintf(buf, sizeof buf, ",\"args\":{\"goid\":%" PRIu64 ",\"end\":\"%s\"}}", e.goid, end_name(tp->ended));
         emit(ev + buf);
         if (arrows.count(flow_of(e))) {
@@ -429,10 +444,7 @@ bool tracer::stop(sched& s) {
     }
   }
   out += "\n]}\n";
-  std::FILE* f = std::fopen(path_.c_str(), "w");
-  if (!f) throw error(errc::invalid_argument, "go: stop_trace: cannot write " + path_);
-  std::fwrite(out.data(), 1, out.size(), f);
-  std::fclose(f);
+  flush();
   return true;
 }
 
