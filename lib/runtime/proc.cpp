@@ -528,7 +528,7 @@ GO_ALWAYS_INLINE void sched::execute(p& pp, g* gp) noexcept {
 
 // A diagnostic is on, or a stop of the world is asked for: then pause first, holding gp
 // where the dump finds it.
-void sched::execute_diag(p& pp, g* gp) noexcept {
+GO_ALWAYS_INLINE void sched::execute_diag(p& pp, g* gp) noexcept {
   if (diag.load(memory_order_relaxed) & diag_stw) {
     pp.in_hand = gp;
     stw_pause();

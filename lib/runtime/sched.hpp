@@ -186,7 +186,7 @@ class sched {
   bool watch_others(p& pp) noexcept;
   bool work_to_take(const p& pp) const noexcept;
   GO_ALWAYS_INLINE void execute(p& pp, g* gp) noexcept;
-  GO_NOINLINE void execute_diag(p& pp, g* gp) noexcept;
+  GO_ALWAYS_INLINE void execute_diag(p& pp, g* gp) noexcept;
   template <bool Diag>
   GO_ALWAYS_INLINE void run_g(p& pp, g* gp) noexcept;
   GO_NOINLINE void runq_overflow(p& pp, g* gp) noexcept;

@@ -79,7 +79,7 @@ const std::uint64_t* trace_decode(const std::uint64_t* p, const std::uint64_t* e
   }
   if (p >= end) return nullptr;
   const std::uint64_t w1 = *p++;
-  e.t0 = w0 >> 8;
+  e.t0 = trace_untime(w0 >> 8);
   e.prev_end = static_cast<std::uint8_t>(w1);
   const std::uint64_t payload = w1 >> 8;
   switch (e.kind) {
@@ -87,7 +87,7 @@ const std::uint64_t* trace_decode(const std::uint64_t* p, const std::uint64_t* e
       set_id(payload);
       if (e.locked) {
         if (p >= end) return nullptr;
-        e.t1 = *p & ((std::uint64_t{1} << 56) - 1);
+        e.t1 = trace_untime(*p);
         e.other = static_cast<std::uint16_t>(*p++ >> 56);
       }
       break;

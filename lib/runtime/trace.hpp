@@ -60,7 +60,7 @@ inline constexpr std::uint8_t trace_yield = 0xfe, trace_exit = 0xff;
 // and bytes are the tracer's whole cost. The first word's low byte is the head:
 //   kind | from_blocking << 3 | own_time << 4 | locked << 5
 // A timed event (every kind but name, and a ready or spawn made outside a run):
-//   word 0  head | (t0 - the trace's start) << 8         (56 bits of TSC: ~270 days)
+//   word 0  head | (t0 - the trace's start) << 8         (56 bits of TSC; the upper half reads as 0)
 //   word 1  prev_end | payload << 8
 //           run, ready, spawn: stamp (8 bits) | goid (48 bits) << 8
 //           steal: count (32 bits) | other << 32; timers, poll: count (32 bits)
@@ -100,8 +100,12 @@ constexpr std::uint64_t trace_head(trace_kind k, bool from_blocking, bool own_ti
   return static_cast<unsigned>(k) | (from_blocking ? 8u : 0u) | (own_time ? 16u : 0u) | (locked ? 32u : 0u);
 }
 constexpr std::uint64_t trace_id(std::uint64_t goid, std::uint32_t stamp) { return (stamp & 0xff) | (goid & trace_goid_mask) << 8; }
-constexpr std::uint64_t trace_time(std::uint64_t head, std::uint64_t t0, std::uint64_t start) {
-  return head | (t0 > start ? t0 - start : 0) << 8;  // (another core's TSC may trail a little)
+// Another core's TSC may trail the start a little: the difference then wraps, and the
+// reader takes a time in the upper half of the 56 bits (past 130 days) as 0.
+constexpr std::uint64_t trace_time(std::uint64_t head, std::uint64_t t0, std::uint64_t start) { return head | (t0 - start) << 8; }
+constexpr std::uint64_t trace_untime(std::uint64_t t) {
+  t &= (std::uint64_t{1} << 56) - 1;
+  return t >> 55 ? 0 : t;
 }
 GO_ALWAYS_INLINE std::size_t trace_encode(std::uint64_t* out, const trace_ev& e, std::uint64_t start) noexcept {
   const std::uint64_t head = trace_head(e.kind, e.from_blocking, e.own_time, e.locked);
