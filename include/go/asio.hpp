@@ -25,6 +25,7 @@
 #include "go/context.hpp"
 #include "go/detail/ctx_wait.hpp"
 #include "go/detail/park.hpp"
+#include "go/detail/suspension.hpp"
 
 namespace go {
 
@@ -85,7 +86,8 @@ class [[nodiscard]] asio_awaiter {
   asio_awaiter(asio_awaiter&&) = default;  // moved only before it is awaited
 
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
     gp_ = current_g_or_throw("co_await with go::use_go");
     if (ctx_.canceler) {
       cancel_ = std::make_shared<asio_cancel>();
@@ -96,6 +98,7 @@ class [[nodiscard]] asio_awaiter {
       hooked_ = true;
     }
     park(gp_, h, wait_reason::io, &start, this);
+    note_suspension(h, GO_SUSPENSION_PC());
     return true;
   }
   auto await_resume() {

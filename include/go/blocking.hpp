@@ -8,6 +8,7 @@
 
 #include "go/detail/park.hpp"
 #include "go/detail/result.hpp"
+#include "go/detail/suspension.hpp"
 
 namespace go {
 
@@ -37,7 +38,11 @@ class [[nodiscard]] blocking_awaiter : detail::blocking_job {
   explicit blocking_awaiter(F f) : f_(std::move(f)) { run = &run_job; }
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) { detail::park_blocking(this, h); }
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    detail::note_suspension(h, GO_SUSPENSION_PC());  // it always parks
+    detail::park_blocking(this, h);
+  }
   value_type await_resume() { return result_.get(); }
 
  private:

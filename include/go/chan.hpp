@@ -86,14 +86,16 @@ class send_awaiter {
     if (w_.queued) c_->cancel(&w_);  // destroyed while parked (runtime shutdown)
   }
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
     if (!c_) {
       park_forever(h, wait_reason::chan_send_nil);
-      return true;
+    } else {
+      w_.elem = &value_;
+      if (!(parked_ = c_->complete_or_park(&w_, /*is_send=*/true, h))) return false;
     }
-    w_.elem = &value_;
-    parked_ = c_->complete_or_park(&w_, /*is_send=*/true, h);
-    return parked_;
+    note_suspension(h, GO_SUSPENSION_PC());  // parked: the frame is ours until it unwinds
+    return true;
   }
   void await_resume() const {
     if (parked_ && !w_.success) throw_send_on_closed();
@@ -120,13 +122,16 @@ class recv_awaiter {
       slot_.destroy();  // received, then destroyed before resuming
   }
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
     if (!c_) {
       park_forever(h, wait_reason::chan_receive_nil);
-      return true;
+    } else {
+      w_.elem = slot_.ptr();
+      if (!c_->complete_or_park(&w_, /*is_send=*/false, h)) return false;
     }
-    w_.elem = slot_.ptr();
-    return c_->complete_or_park(&w_, /*is_send=*/false, h);
+    note_suspension(h, GO_SUSPENSION_PC());  // parked: the frame is ours until it unwinds
+    return true;
   }
   std::optional<T> await_resume() noexcept {
     if (!w_.success) return std::nullopt;

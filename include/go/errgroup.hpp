@@ -76,13 +76,17 @@ class errgroup {
       start(st_, std::move(f_));
       return true;
     }
-    bool await_suspend(std::coroutine_handle<> h) {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
       if (st_->no_slots) {  // a limit of 0: no slot will ever free up (Go blocks for good)
         detail::park_forever(h, detail::wait_reason::chan_send);
+        detail::note_suspension(h, GO_SUSPENSION_PC());
         return true;
       }
       acquire_.emplace(*st_->slots, 1);
-      return acquire_->await_suspend(h);
+      if (!acquire_->await_suspend(h)) return false;
+      detail::note_suspension(h, GO_SUSPENSION_PC());
+      return true;
     }
     void await_resume() {
       if (acquire_) start(st_, std::move(f_));

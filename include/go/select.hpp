@@ -151,11 +151,14 @@ class [[nodiscard]] select_awaiter {
   }
 
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
     std::size_t k = 0;
     std::apply([&](auto&... c) { (bind_case(c, k), ...); }, cases_);
     core_.bind(scases_.data(), waiters_.data(), order_.data(), static_cast<std::uint16_t>(n), defaults != 0);
-    return core_.start(h);
+    if (!core_.start(h)) return false;
+    detail::note_suspension(h, GO_SUSPENSION_PC());
+    return true;
   }
   select_result<Cases...> await_resume() {
     core_.finish();
@@ -268,7 +271,8 @@ class [[nodiscard]] dynamic_select_awaiter {
   }
 
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
     std::size_t n = cases_.size();
     scases_.resize(n);
     waiters_.resize(n);
@@ -279,7 +283,9 @@ class [[nodiscard]] dynamic_select_awaiter {
       scases_[i] = {c.c_.get(), c.is_send_ ? static_cast<void*>(&*c.value_) : slots_[i].ptr(), c.is_send_};
     }
     core_.bind(scases_.data(), waiters_.data(), order_.data(), static_cast<std::uint16_t>(n), with_default_);
-    return core_.start(h);
+    if (!core_.start(h)) return false;
+    detail::note_suspension(h, GO_SUSPENSION_PC());
+    return true;
   }
   dynamic_select_result<T> await_resume() {
     core_.finish();

@@ -153,7 +153,11 @@ class join_handle {
       if (!h_.g_) throw error(errc::empty_join_handle, "go: co_await on an empty join_handle");
       return h_.done();
     }
-    void await_suspend(std::coroutine_handle<> c) { detail::park_join(h_.g_, c); }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> c) {
+      detail::note_suspension(c, GO_SUSPENSION_PC());  // before the park: it always parks
+      detail::park_join(h_.g_, c);
+    }
     T await_resume() {
       struct release {
         detail::g_of<T>* gp;

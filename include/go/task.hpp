@@ -7,6 +7,7 @@
 
 #include "go/detail/frame_alloc.hpp"
 #include "go/detail/result.hpp"
+#include "go/detail/suspension.hpp"
 #include "go/error.hpp"
 
 namespace go {
@@ -45,6 +46,7 @@ struct final_awaiter {
 
 struct promise_base : frame_allocated {
   std::coroutine_handle<> continuation_;
+  const void* suspended_at_ = nullptr;  // the dump's file:line (detail/suspension.hpp)
 
   std::suspend_always initial_suspend() const noexcept { return {}; }
   final_awaiter final_suspend() const noexcept { return {}; }
@@ -123,6 +125,7 @@ class [[nodiscard]] task {
       h_.resume();                    // (1) run the child inline
       if (h_.done()) return false;    // (2) it finished: the parent continues at once
       h_.promise().continuation_ = parent;  // (3) it parked: resume the parent when it ends
+      detail::note_suspension(parent, GO_SUSPENSION_PC());
       return true;
     }
     T await_resume() { return h_.promise().result_.get(); }

@@ -29,7 +29,12 @@ class sleep_awaiter {
     if (parked_) timer_stop(&t_);  // destroyed asleep (runtime shutdown): leave the heap
   }
   bool await_ready() const noexcept { return due_; }
-  bool await_suspend(std::coroutine_handle<> h) { return parked_ = park_sleep(&t_, when_, h); }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    if (!(parked_ = park_sleep(&t_, when_, h))) return false;
+    note_suspension(h, GO_SUSPENSION_PC());
+    return true;
+  }
   void await_resume() const noexcept {}
 
  private:

@@ -125,7 +125,11 @@ struct gsnap {
   const void* spawn_pc = nullptr;
   int worker = -1;                  // running: its P
   bool started = false;             // it has run: it has a resume point
-  std::vector<const void*> chain;   // resume functions, innermost first (world stopped)
+  struct frame {
+    const void* resume_fn;
+    const void* suspended_at;  // detail/suspension.hpp; null if not noted
+  };
+  std::vector<frame> chain;  // innermost first (world stopped)
 };
 
 // The await chain of a g that is not running: the innermost suspended frame, then each
@@ -136,8 +140,9 @@ void read_chain(const g* gp, gsnap& s) {
   for (int depth = 0; frame && depth < 256; ++depth) {
     void* resume_fn = *static_cast<void**>(frame);
     if (!resume_fn) break;  // at its final suspend
-    s.chain.push_back(resume_fn);
-    frame = std::coroutine_handle<promise_base>::from_address(frame).promise().continuation_.address();
+    const promise_base& pr = std::coroutine_handle<promise_base>::from_address(frame).promise();
+    s.chain.push_back({resume_fn, pr.suspended_at_});
+    frame = pr.continuation_.address();
   }
 }
 
@@ -196,7 +201,19 @@ void format(std::string& out, const gsnap& s, std::uint32_t now_ms, bool frames,
   } else if (!frames) {
     out += "\t(await chain not read: the world did not stop)\n";
   }
-  for (const void* pc : s.chain) append_location(out, symbolize(pc));
+  for (const gsnap::frame& f : s.chain) {
+    location l = symbolize(f.resume_fn);
+    // The line of the co_await it is suspended at, when the noted address is inside the
+    // same function (else, and without debug info, where the function begins).
+    if (f.suspended_at) {
+      location at = symbolize(f.suspended_at);
+      if (at.function == l.function && !at.file.empty()) {
+        l.file = std::move(at.file);
+        l.line = at.line;
+      }
+    }
+    append_location(out, l);
+  }
   if (s.spawn_pc) {
     // pc - 1: inside the call, so the line is the spawn's, not the next statement's.
     location at = symbolize(static_cast<const char*>(s.spawn_pc) - 1);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <string>
 
@@ -37,11 +38,16 @@ bool has(const std::string& s, const std::string& part) { return s.find(part) !=
 
 const char* const deadlock = "fatal error: all goroutines are asleep - deadlock!";
 
+// The lines of their co_awaits, which a dump with debug info names (each kept on the
+// line of its await).
+std::atomic<int> dump_inner_line{0}, dump_outer_line{0};
 go::task<int> dump_test_inner(go::chan<int> c) {
-  auto v = co_await c.recv();
+  dump_inner_line = __LINE__; auto v = co_await c.recv();
   co_return v.value_or(0);
 }
-go::task<void> dump_test_outer(go::chan<int> c) { (void)co_await dump_test_inner(c); }
+go::task<void> dump_test_outer(go::chan<int> c) {
+  dump_outer_line = __LINE__; (void)co_await dump_test_inner(c);
+}
 
 }  // namespace
 
@@ -142,6 +148,10 @@ GO_TEST_CASE("dump_goroutines: every goroutine, its wait reason, await chain and
   CHECK(inner != std::string::npos);
   CHECK(outer != std::string::npos);
   CHECK(inner < outer);  // innermost first
+  if (has(dump, "debug_test.cpp:")) {  // a build with line info: the lines of the co_awaits
+    CHECK(has(dump, "debug_test.cpp:" + std::to_string(dump_inner_line.load()) + "\n"));
+    CHECK(has(dump, "debug_test.cpp:" + std::to_string(dump_outer_line.load()) + "\n"));
+  }
   CHECK(has(dump, "created by "));
   CHECK(has(dump, " in goroutine " + std::to_string(me)));
   held.unlock();

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "go/config.hpp"
+#include "go/detail/suspension.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/detail/waitq.hpp"
 
@@ -34,7 +35,12 @@ class sema {
       if (w_.queued) s_.cancel(&w_);
     }
     bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) { return s_.acquire_or_park(&w_, h, why_); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+      if (!s_.acquire_or_park(&w_, h, why_)) return false;
+      note_suspension(h, GO_SUSPENSION_PC());
+      return true;
+    }
     void await_resume() const noexcept {}
 
    private:

@@ -74,7 +74,9 @@ class mutex {
       // The contended path is a task run inline, like any nested task: it can lose to a
       // barging goroutine after a wakeup and park again, which one awaiter cannot.
       slow_ = m_.lock_slow(ctx_.canceler);  // *this, holding the ctx, outlives the task
-      return typename task<void>::awaiter{slow_.handle()}.await_suspend(h);
+      if (!typename task<void>::awaiter{slow_.handle()}.await_suspend(h)) return false;
+      detail::note_suspension(h, GO_SUSPENSION_PC());  // (unoptimized, the inner note is not ours)
+      return true;
     }
     guard await_resume() {
       if (slow_.valid()) slow_.handle().promise().result_.get();

@@ -41,7 +41,9 @@ class once {
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
       slow_ = o_.run_slow(f_);  // a task run inline: it may run f, which may suspend
-      return typename task<void>::awaiter{slow_.handle()}.await_suspend(h);
+      if (!typename task<void>::awaiter{slow_.handle()}.await_suspend(h)) return false;
+      detail::note_suspension(h, GO_SUSPENSION_PC());  // (unoptimized, the inner note is not ours)
+      return true;
     }
     void await_resume() {
       if (slow_.valid()) slow_.handle().promise().result_.get();
@@ -86,7 +88,12 @@ class once {
       if (w.queued) o.cancel(&w);
     }
     bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) { return o.begin_or_park(&w, &mine, h); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+      if (!o.begin_or_park(&w, &mine, h)) return false;
+      detail::note_suspension(h, GO_SUSPENSION_PC());
+      return true;
+    }
     bool await_resume() const noexcept { return mine; }
   };
   begin_awaiter begin() { return begin_awaiter(*this); }

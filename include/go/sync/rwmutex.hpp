@@ -64,9 +64,12 @@ class rwmutex {
     bool await_ready() noexcept {
       return m_.reader_count_.fetch_add(1, detail::memory_order_acquire) + 1 >= 0;  // pairs with release in unlock()
     }
-    bool await_suspend(std::coroutine_handle<> h) {  // the writer's unlock wakes us
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {  // the writer's unlock wakes us
       sem_.emplace(m_.reader_sem_, detail::wait_reason::rwmutex_rlock);
-      return sem_->await_suspend(h);
+      if (!sem_->await_suspend(h)) return false;
+      detail::note_suspension(h, GO_SUSPENSION_PC());
+      return true;
     }
     read_guard await_resume() noexcept { return read_guard(m_); }
 
@@ -82,7 +85,9 @@ class rwmutex {
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
       slow_ = m_.lock_slow();  // run inline, like any nested task
-      return typename task<void>::awaiter{slow_.handle()}.await_suspend(h);
+      if (!typename task<void>::awaiter{slow_.handle()}.await_suspend(h)) return false;
+      detail::note_suspension(h, GO_SUSPENSION_PC());  // (unoptimized, the inner note is not ours)
+      return true;
     }
     guard await_resume() {
       if (slow_.valid()) slow_.handle().promise().result_.get();

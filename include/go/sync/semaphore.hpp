@@ -7,6 +7,7 @@
 #include "go/context.hpp"
 #include "go/detail/ctx_wait.hpp"
 #include "go/detail/spinlock.hpp"
+#include "go/detail/suspension.hpp"
 #include "go/detail/waitq.hpp"
 
 namespace go {
@@ -38,9 +39,12 @@ class semaphore {
       if (w_.queued) s_.cancel(&w_);
     }
     bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
       cw_.arm(ctx_.canceler, &w_, &s_, &remove_waiter);  // throws if ctx is done already
-      return s_.acquire_or_park(&w_, h);
+      if (!s_.acquire_or_park(&w_, h)) return false;
+      detail::note_suspension(h, GO_SUSPENSION_PC());
+      return true;
     }
     void await_resume() { cw_.check(w_); }
 

@@ -57,9 +57,12 @@ class wait_group {
     bool await_ready() const noexcept {
       return wg_.count() == 0 && !(ctx_.canceler && detail::ctx_err_flag(ctx_.canceler).load(detail::memory_order_relaxed));
     }
-    bool await_suspend(std::coroutine_handle<> h) {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
       cw_.arm(ctx_.canceler, &w_, &wg_, &remove_waiter);  // throws if ctx is done already
-      return wg_.park_wait(&w_, h);
+      if (!wg_.park_wait(&w_, h)) return false;
+      detail::note_suspension(h, GO_SUSPENSION_PC());
+      return true;
     }
     void await_resume() { cw_.check(w_); }
 
