@@ -142,7 +142,7 @@ class sched {
   tracer trace;
   // Which per-run diagnostics are on (diag_latency | diag_trace | diag_profile), and
   // diag_stw while a stop of the world is asked for: the hot paths test this one byte
-  // and call out of line (diag_*, execute_diag) only when it is set.
+  // and take the diagnostic paths (execute_diag, ready_slow, diag_*) only when it is set.
   atomic<std::uint8_t> diag{0};
   GO_ALWAYS_INLINE void diag_run_begin(p& pp, g* gp, bool first) noexcept;
   void diag_run_begin_slow(p& pp, g* gp, bool first) noexcept;
