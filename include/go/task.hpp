@@ -51,6 +51,7 @@ struct promise_base : frame_allocated {
   std::suspend_always initial_suspend() const noexcept { return {}; }
   final_awaiter final_suspend() const noexcept { return {}; }
 };
+static_assert(sizeof(promise_base) == 16, "a task frame's share of the promise is quoted in docs/design/scheduler.md");
 
 template <class T>
 struct task_promise : promise_base {

@@ -29,7 +29,7 @@
 //                      (sysmon's, in ms), for the dump's "[chan receive, 2 minutes]".
 //
 // Keep it small: a spawned goroutine that has not run yet costs this block and nothing
-// else (72 bytes, plus the root task handle and the callable).
+// else (80 bytes, plus the root task handle and the callable).
 #pragma once
 
 #include <coroutine>
