@@ -126,11 +126,7 @@ void sched::ready_plain(g* gp) noexcept {
 
 GO_NOINLINE void sched::ready_slow(g* gp) noexcept {
   // (Before the wait reason is cleared: the trace and the block profile read it.)
-  if (const std::uint8_t d = diag.load(memory_order_relaxed); d == diag_trace) {
-    if (!trace_ready_in_run(gp, trace_kind::ready)) trace_ready_slow(gp, trace_kind::ready);
-  } else if (d) {
-    diag_ready(gp, /*spawned=*/false);
-  }
+  if (diag.load(memory_order_relaxed)) diag_ready(gp, /*spawned=*/false);
   gp->status.store(g_status::runnable, memory_order_relaxed);
   gp->reason.store(wait_reason::none, memory_order_relaxed);
   if (gp->locked.load(memory_order_relaxed)) return ready_locked(gp);  // to its own thread

@@ -181,8 +181,8 @@ locked_thread* sched::new_locked_thread(g* gp) {
   return locked_.back().get();
 }
 
-locked_thread* sched::locked_of(const g* gp) noexcept {
-  std::lock_guard lock(locked_mu_);
+// Under locked_mu_: gp's thread, if it has not ended.
+locked_thread* sched::find_locked(const g* gp) noexcept {
   for (auto& lt : locked_) {
     std::lock_guard l(lt->mu);
     if (lt->gp == gp && !lt->done) return lt.get();
@@ -190,13 +190,15 @@ locked_thread* sched::locked_of(const g* gp) noexcept {
   return nullptr;
 }
 
+locked_thread* sched::locked_of(const g* gp) noexcept {
+  std::lock_guard lock(locked_mu_);
+  return find_locked(gp);
+}
+
 locked_thread* sched::hold_locked_frames(const g* gp) noexcept {
   std::lock_guard lock(locked_mu_);
-  for (auto& lt : locked_) {
-    std::lock_guard l(lt->mu);
-    if (lt->gp == gp && !lt->done) return lt->frames.try_lock() ? lt.get() : nullptr;
-  }
-  return nullptr;
+  locked_thread* lt = find_locked(gp);
+  return lt && lt->frames.try_lock() ? lt : nullptr;
 }
 
 // Under locked_mu_ throughout, so the thread's state cannot be reaped or cleared while

@@ -427,14 +427,8 @@ GO_ALWAYS_INLINE void sched::diag_run_end(p& pp, std::uint8_t how) noexcept {
   pp.trace.run_t0 = 0;
 }
 
-// ready() or spawn with a diagnostic on: the block profile accounts the wait (before a
-// stamp reuses wait_since), the latency stamps the g, the trace records the arrow's tail.
-GO_NOINLINE void sched::diag_ready(g* gp, bool spawned) noexcept {
-  const trace_kind kind = spawned ? trace_kind::spawn : trace_kind::ready;
-  if (diag.load(memory_order_relaxed) == diag_trace) return trace_ready(gp, kind);  // the trace alone: no frame
-  diag_ready_slow(gp, kind);
-}
-
+// The rest of diag_ready (sched.hpp): the block profile accounts the wait (before a stamp
+// reuses wait_since), the latency stamps the g, the trace records the arrow's tail.
 GO_NOINLINE void sched::diag_ready_slow(g* gp, trace_kind kind) noexcept {
   const std::uint8_t d = diag.load(memory_order_relaxed);
   if ((d & diag_profile) && kind == trace_kind::ready) profile_block(gp);

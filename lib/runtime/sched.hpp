@@ -61,6 +61,9 @@ struct worker_tls {
 extern constinit thread_local worker_tls tls_;
 inline worker_tls& tls() noexcept { return tls_; }
 
+// sched::diag's bits.
+inline constexpr std::uint8_t diag_latency = 1, diag_trace = 2, diag_profile = 4, diag_stw = 8;
+
 class sched {
  public:
   sched(runtime_options opts, runtime* rt);
@@ -111,6 +114,7 @@ class sched {
   // The dump: gp's thread with its frames mutex held (the caller unlocks it), or null if
   // the thread is resuming gp now.
   locked_thread* hold_locked_frames(const g* gp) noexcept;
+  locked_thread* find_locked(const g* gp) noexcept;  // under locked_mu_
   void ready_locked(g* gp) noexcept;  // ready() of a locked goroutine: to its thread
   void stop_locked_threads() noexcept;
 
@@ -147,7 +151,13 @@ class sched {
   GO_ALWAYS_INLINE void diag_run_begin(p& pp, g* gp, bool first) noexcept;
   void diag_run_begin_slow(p& pp, g* gp, bool first) noexcept;
   GO_ALWAYS_INLINE void diag_run_end(p& pp, std::uint8_t how) noexcept;
-  void diag_ready(g* gp, bool spawned) noexcept;
+  // ready() or spawn with a diagnostic on. The trace alone, the common case, is inline:
+  // a ready inside a run is one word into the P's buffer.
+  void diag_ready(g* gp, bool spawned) noexcept {
+    const trace_kind kind = spawned ? trace_kind::spawn : trace_kind::ready;
+    if (diag.load(memory_order_relaxed) != diag_trace) return diag_ready_slow(gp, kind);
+    if (!trace_ready_in_run(gp, kind)) trace_ready_slow(gp, kind);
+  }
   void diag_ready_slow(g* gp, trace_kind kind) noexcept;
   // The block profile's clock at a park (us), stamped once the goroutine has unwound.
   void stamp_park(g* gp) noexcept;
@@ -264,7 +274,6 @@ std::string function_name(const void* pc);
 // Deliver an exception that left a detached goroutine to the panic handler.
 void report_panic(std::uint64_t goid, std::exception_ptr e) noexcept;
 
-inline constexpr std::uint8_t diag_latency = 1, diag_trace = 2, diag_profile = 4, diag_stw = 8;
 
 // Goroutine ids come in blocks of this many per P (Go's _GoidCacheBatch).
 inline constexpr std::uint64_t goid_batch = 16;

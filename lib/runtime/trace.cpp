@@ -213,10 +213,15 @@ void tracer::discard(sched& s) {
   }
   writer_.join();
   std::lock_guard lock(mu_);
-  std::fclose(raw_);
-  raw_ = nullptr;
   for (auto& pp : s.ps) pp->trace = {};
   shared_ = {};
+  free_storage();
+}
+
+// The raw file and every chunk, once the writer has ended (under mu_).
+void tracer::free_storage() {
+  std::fclose(raw_);
+  raw_ = nullptr;
   queue_.clear();
   free_.clear();
   all_.clear();
@@ -283,10 +288,10 @@ bool tracer::stop(sched& s) {
       v.push_back(e);
     }
   }
-  std::fclose(raw_);
-  raw_ = nullptr;
-  all_.clear();
-  free_.clear();
+  {
+    std::lock_guard lock(mu_);
+    free_storage();
+  }
   const std::uint64_t dropped = dropped_;
 
   // Gather: (track, event, a run's end and how it ended), and the joins below.

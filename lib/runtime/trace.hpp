@@ -208,6 +208,7 @@ class tracer {
   void writer_main();
   std::uint64_t* fresh_chunk();  // under mu_
   void discard(sched& s);
+  void free_storage();
 
   atomic<bool> on_{false};
   std::mutex control_mu_;        // one start or stop at a time (each stops the world)

@@ -39,7 +39,7 @@ GO_TEST_CASE("wait rethrows the first failure, after every goroutine ended") {
     co_return;
   });
   co_await g.go([&finished]() -> go::task<void> {
-    co_await go::sleep(1ms);
+    co_await go::sleep(1ms);  // a slow member: wait() must wait for it too
     ++finished;
   });
   gate.close();  // "first" or "second" fails first: either order is a valid outcome
@@ -111,7 +111,7 @@ GO_TEST_CASE("set_limit bounds the goroutines running at once; go waits for a sl
       int seen = peak.load();
       while (now > seen && !peak.compare_exchange_weak(seen, now)) {}
       co_await go::yield();
-      if (total % 7 == 0) co_await go::sleep(10us);
+      if (total % 7 == 0) co_await go::sleep(10us);  // some members keep their slot across a timer's park
       ++total;
       --running;
     });

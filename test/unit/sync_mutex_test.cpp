@@ -94,9 +94,10 @@ TEST_CASE("the unlock-to-wakeup window: barging in normal mode and direct handof
       got = 1;
     };
     auto w = go::spawn(waiter);
-    co_await go::yield();  // the waiter runs and parks in lock()
+    co_await go_test::until_waiting(1, "sync.Mutex.Lock");  // the waiter has parked in lock()
     CHECK(mu.is_locked());
-    // It must wait over the 1 ms starvation threshold (a sleep never ends early).
+    // The behavior under test needs time to pass: the waiter must wait over the 1 ms
+    // starvation threshold (a sleep never ends early).
     co_await go::sleep(std::chrono::milliseconds(2));
 
     // Normal mode: unlock readies the waiter; we barge in before it runs.
