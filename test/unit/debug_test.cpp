@@ -131,15 +131,9 @@ GO_TEST_CASE("dump_goroutines: every goroutine, its wait reason, await chain and
   auto r2 = go::spawn(dump_test_outer, c);
   auto locker = [&mu]() -> go::task<void> { auto g = co_await mu.lock(); };
   auto l = go::spawn(locker);
-  // Look until both receivers and the locker have parked (bounded; no sleep).
-  std::string dump;
-  for (int tries = 0; tries < 100'000; ++tries) {
-    dump = go::dump_goroutines();
-    std::size_t receivers = 0;
-    for (std::size_t pos = 0; (pos = dump.find("[chan receive]:", pos)) != std::string::npos; ++pos) ++receivers;
-    if (receivers == 2 && has(dump, "[sync.Mutex.Lock]:")) break;
-    co_await go::yield();
-  }
+  co_await go_test::until_waiting(2, "chan receive");  // both receivers and the locker have parked
+  co_await go_test::until_waiting(1, "sync.Mutex.Lock");
+  const std::string dump = go::dump_goroutines();
   const std::uint64_t me = go::this_goroutine::id();
   CHECK(dump.rfind("goroutine " + std::to_string(me) + " [running]:", 0) == 0);  // the caller first
   CHECK(has(dump, "[sync.Mutex.Lock]:"));
