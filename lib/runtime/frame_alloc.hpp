@@ -24,24 +24,33 @@
 
 namespace go::detail {
 
-// Size classes: 16-byte steps up to 256 bytes, where most frames and goroutine blocks
-// fall (a goroutine block is 80 bytes, a small lambda's frame 56), so little is wasted
-// per goroutine; then 64-byte steps up to 2 KiB. Larger requests go to operator new.
+// Size classes: a grid of 16-byte steps up to 256 bytes, where most frames and goroutine
+// blocks fall (a goroutine block is 88 bytes, a small lambda's frame 56), then 64-byte
+// steps up to 2 KiB; each class is 8 bytes over its grid step. glibc's malloc cuts chunks
+// of 16-byte multiples with an 8-byte header, so a block of 16k + 8 bytes fills its chunk
+// exactly: an 88-byte block takes a 96-byte chunk, where the grid's own 96 would take 112.
+// Larger requests go to operator new.
 inline constexpr std::size_t frame_small_step = 16, frame_small_max = 256;
 inline constexpr std::size_t frame_large_step = 64, frame_large_max = 2048;
+inline constexpr std::size_t frame_slack = 8;  // malloc's chunk header
 inline constexpr std::size_t frame_classes =
     frame_small_max / frame_small_step + (frame_large_max - frame_small_max) / frame_large_step;
 
 constexpr std::size_t frame_class_of(std::size_t size) noexcept {
-  if (size <= frame_small_max) return size == 0 ? 0 : (size - 1) / frame_small_step;
-  return frame_small_max / frame_small_step + (size - frame_small_max - 1) / frame_large_step;
+  const std::size_t grid = size > frame_slack ? size - frame_slack : 1;
+  if (grid <= frame_small_max) return (grid - 1) / frame_small_step;
+  return frame_small_max / frame_small_step + (grid - frame_small_max - 1) / frame_large_step;
 }
 constexpr std::size_t frame_class_size(std::size_t cls) noexcept {
   constexpr std::size_t small = frame_small_max / frame_small_step;
-  return cls < small ? (cls + 1) * frame_small_step : frame_small_max + (cls - small + 1) * frame_large_step;
+  return frame_slack +
+         (cls < small ? (cls + 1) * frame_small_step : frame_small_max + (cls - small + 1) * frame_large_step);
 }
-static_assert(frame_class_size(frame_class_of(80)) == 80 && frame_class_size(frame_class_of(257)) == 320);
-static_assert(frame_class_of(frame_large_max) == frame_classes - 1);
+static_assert(frame_class_size(frame_class_of(1)) == 24 && frame_class_size(frame_class_of(24)) == 24);
+static_assert(frame_class_size(frame_class_of(88)) == 88 && frame_class_size(frame_class_of(89)) == 104);
+static_assert(frame_class_size(frame_class_of(265)) == 328);
+static_assert(frame_class_of(frame_large_max + frame_slack) == frame_classes - 1 &&
+              frame_class_of(frame_large_max + frame_slack + 1) == frame_classes);
 // A P keeps up to 2 batches per class before handing one to the central list: enough
 // to absorb bursts, small enough to bound what idle Ps hoard (128 KiB per class at 2 KiB).
 inline constexpr std::uint32_t frame_batch = 32;

@@ -136,7 +136,7 @@ GO_NOINLINE void sched::ready_slow(g* gp) noexcept {
 void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, void* arg) noexcept {
   worker_tls& t = tls();
   gp->resume_point = h;
-  gp->after = after_resume::park;
+  t.after = after_resume::park;
   t.unlockf = unlockf;
   t.unlock_arg = arg;
   gp->reason.store(why, memory_order_relaxed);
@@ -153,12 +153,12 @@ void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, 
 void yield_current(std::coroutine_handle<> h) {
   g* gp = current_g_or_throw("go::yield");
   gp->resume_point = h;
-  gp->after = after_resume::yield;
+  tls().after = after_resume::yield;
 }
 
 void sched::register_parked(p& pp, g* gp) noexcept {
   pp.reg_lock.lock();
-  gp->reg_shard = static_cast<std::int32_t>(pp.id);
+  gp->reg_shard = static_cast<std::int16_t>(pp.id);
   gp->reg_index = static_cast<std::uint32_t>(pp.parked.size());
   pp.parked.push_back(gp);  // a bad_alloc here is out of memory: terminate, like Go's throw
   pp.reg_lock.unlock();
@@ -176,7 +176,7 @@ void sched::unregister(g* gp) noexcept {
 }
 
 namespace {
-void free_finished(g* gp, std::uint32_t state) noexcept {
+void free_finished(g* gp, std::uint8_t state) noexcept {
   if (!(state & join_killed))
     if (std::exception_ptr e = gp->ops->failure(gp)) report_panic(gp->id, e);
   gp->ops->destroy(gp);
@@ -191,10 +191,10 @@ void sched::exit(g* gp, bool killed) noexcept {
   else
     outside_exited_.fetch_add(1, memory_order_relaxed);  // a statistic
   gp->status.store(g_status::dead, memory_order_relaxed);
-  std::uint32_t bits = join_done | (killed ? join_killed : 0);
-  std::uint32_t prev = gp->join_state.fetch_or(bits, memory_order_acq_rel);  // see the protocol above
+  const std::uint8_t bits = killed ? join_done | join_killed : join_done;
+  std::uint8_t prev = gp->join_state.fetch_or(bits, memory_order_acq_rel);  // see the protocol above
   if (prev & join_detached) {
-    free_finished(gp, prev | bits);
+    free_finished(gp, static_cast<std::uint8_t>(prev | bits));
   } else if (prev & join_waiting) {
     if (prev & join_by_thread)
       static_cast<outside_event*>(gp->joiner)->signal();
@@ -204,7 +204,7 @@ void sched::exit(g* gp, bool killed) noexcept {
 }
 
 void detach(g* gp) noexcept {
-  std::uint32_t prev = gp->join_state.fetch_or(join_detached, memory_order_acq_rel);  // see the protocol above
+  std::uint8_t prev = gp->join_state.fetch_or(join_detached, memory_order_acq_rel);  // see the protocol above
   if (prev & join_done) free_finished(gp, prev);
 }
 
@@ -213,7 +213,7 @@ void release_joined(g* gp) noexcept { gp->ops->destroy(gp); }
 namespace {
 bool join_unlock(g*, void* arg) noexcept {
   auto* target = static_cast<g*>(arg);
-  std::uint32_t prev = target->join_state.fetch_or(join_waiting, memory_order_acq_rel);  // see the protocol above
+  std::uint8_t prev = target->join_state.fetch_or(join_waiting, memory_order_acq_rel);  // see the protocol above
   return !(prev & join_done);  // already done: don't park
 }
 }  // namespace
@@ -226,7 +226,7 @@ void park_join(g* target, std::coroutine_handle<> h) {
 
 void join_outside(g* target, outside_event* ev) {
   target->joiner = ev;
-  std::uint32_t prev = target->join_state.fetch_or(join_waiting | join_by_thread, memory_order_acq_rel);
+  std::uint8_t prev = target->join_state.fetch_or(join_waiting | join_by_thread, memory_order_acq_rel);
   if (prev & join_done) ev->signal();
 }
 

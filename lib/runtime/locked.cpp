@@ -57,22 +57,22 @@ bool run_locked(locked_thread& lt, g* gp) {
   for (;;) {
     t.cur = gp;
     gp->status.store(g_status::running, memory_order_relaxed);
-    gp->after = after_resume::exit;
+    t.after = after_resume::exit;
     const std::uint8_t d = s.diag.load(memory_order_relaxed);
     const std::uint64_t t0 = d & diag_trace ? trace_clock() : 0;
     gp->resume_point.resume();
     t.cur = nullptr;
     if (GO_UNLIKELY(d)) {  // before the park is published, as a worker does
       if (t0) {
-        const std::uint8_t how = gp->after == after_resume::park    ? static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed))
-                                 : gp->after == after_resume::yield ? trace_yield
+        const std::uint8_t how = t.after == after_resume::park    ? static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed))
+                                 : t.after == after_resume::yield ? trace_yield
                                                                     : trace_exit;
         trace_locked_run(s, lt, gp, t0, how);
       }
-      if ((d & diag_profile) && gp->after == after_resume::park) s.stamp_park(gp);
+      if ((d & diag_profile) && t.after == after_resume::park) s.stamp_park(gp);
     }
     const bool leaving = gp->locked.load(memory_order_relaxed) == unlocking;
-    if (gp->after == after_resume::park) {
+    if (t.after == after_resume::park) {
       if (leaving) {
         gp->locked.store(not_locked, memory_order_relaxed);  // published by the unlock function's release
         if (!t.unlockf(gp, t.unlock_arg)) s.ready(gp);      // the park was canceled: to the Ps
@@ -81,7 +81,7 @@ bool run_locked(locked_thread& lt, g* gp) {
       if (t.unlockf(gp, t.unlock_arg)) return false;
       continue;  // the park was canceled: resume it at once
     }
-    if (gp->after == after_resume::yield) {
+    if (t.after == after_resume::yield) {
       if (leaving) {
         gp->locked.store(not_locked, memory_order_relaxed);
         gp->status.store(g_status::runnable, memory_order_relaxed);

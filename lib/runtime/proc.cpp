@@ -544,9 +544,9 @@ void sched::run_g(p& pp, g* gp) noexcept {
   if constexpr (Diag) diag_run_begin(pp, gp, first);
   for (;;) {
     gp->status.store(g_status::running, memory_order_relaxed);  // diagnostic; ordered by the queue handoff
-    gp->after = after_resume::exit;
+    tls_.after = after_resume::exit;
     gp->resume_point.resume();
-    if (gp->after == after_resume::park) {
+    if (tls_.after == after_resume::park) {
       // The stack has unwound: only now may others see the g (park.hpp). If the
       // unlock function cancels the park, run it again at once (Go's park_m).
       if constexpr (Diag) {  // before others see the g
@@ -556,7 +556,7 @@ void sched::run_g(p& pp, g* gp) noexcept {
       if (tls_.unlockf(gp, tls_.unlock_arg)) break;
       continue;
     }
-    if (gp->after == after_resume::yield) {
+    if (tls_.after == after_resume::yield) {
       // Go's Gosched: behind everything waiting to run. While the global queue holds
       // goroutines (outside spawns, overflow, timers' readies), that is its tail: at the
       // local tail a yielder would meet the global queue only every 61st tick, and a

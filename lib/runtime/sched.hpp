@@ -49,12 +49,23 @@ struct locked_thread {
 namespace go::detail {
 
 // What a thread knows about the runtime it works for. Set on worker threads only.
+// What the worker does with the g when resume() returns.
+enum class after_resume : std::uint8_t {
+  exit,   // the root task finished
+  park,   // the g parked: run unlockf, then it belongs to whoever will ready it
+  yield,  // go::yield(): back to the run queue
+};
+
+// A worker's own state. `after` and the park's unlock function are written by the
+// running g inside an await_suspend (park, yield) and read by the worker right after
+// resume() returns: the same thread, so the g itself needs no room for them.
 struct worker_tls {
   sched* s = nullptr;
   p* pp = nullptr;
   g* cur = nullptr;             // the g being resumed, or null between gs
   unlock_fn unlockf = nullptr;  // the park of cur: set by park(), run by execute()
   void* unlock_arg = nullptr;
+  after_resume after = after_resume::exit;
 };
 // Constant-initialized, so every access is a direct thread-pointer offset, with no
 // call and no initialization guard (it is read several times per ready and park).

@@ -53,12 +53,13 @@ struct select_state;
 
 // One goroutine blocked on one channel operation (Go's sudog for channels).
 struct chan_waiter : waiter {
-  void* elem = nullptr;          // send: the value to take; recv: storage to construct into
   bool success = false;          // completed by a peer (true) or woken by close (false)
   bool is_send = false;          // which of the channel's queues holds it
-  select_state* sel = nullptr;   // set if this waiter is one case of a select
   std::uint16_t case_index = 0;  // which case, for a select
+  void* elem = nullptr;          // send: the value to take; recv: storage to construct into
+  select_state* sel = nullptr;   // set if this waiter is one case of a select
 };
+static_assert(sizeof(chan_waiter) == 56, "the flags share the waiter's tail padding (waitq.hpp)");
 
 class chan_core;
 

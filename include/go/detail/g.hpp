@@ -8,9 +8,6 @@
 //   resume_point       the g itself while running; whoever readies it afterwards reads it
 //                      after the ready (ordered by the queue's release/acquire). Null until
 //                      the g first runs: its root task is made then (g_ops::start).
-//   after              written by the running g inside an await_suspend (park/yield), read
-//                      by its worker right after resume() returns: same thread. (The park's
-//                      unlock function travels the same way, in the worker's own state.)
 //   owner, id, ops     immutable after spawn.
 //   status, reason     written by the scheduler at each transition, relaxed; read by
 //                      diagnostics (stats, the shutdown sweep) which tolerate staleness.
@@ -29,7 +26,7 @@
 //                      (sysmon's, in ms), for the dump's "[chan receive, 2 minutes]".
 //
 // Keep it small: a spawned goroutine that has not run yet costs this block and nothing
-// else (80 bytes, plus the root task handle and the callable).
+// else (72 bytes, plus the root task handle and the callable).
 #pragma once
 
 #include <coroutine>
@@ -77,13 +74,6 @@ enum class wait_reason : std::uint8_t {
 
 GO_API const char* to_string(wait_reason r) noexcept;
 
-// What the worker does with the g when resume() returns.
-enum class after_resume : std::uint8_t {
-  exit,   // the root task finished
-  park,   // the g parked: run unlockf, then it belongs to whoever will ready it
-  yield,  // go::yield(): back to the run queue
-};
-
 // The unlock function of a park (Go's gopark unlockf). It runs on the worker after the
 // g's coroutine stack has fully suspended. Returning false cancels the park: the g is
 // resumed at once.
@@ -98,30 +88,32 @@ struct g_ops {
 };
 
 // join_state bits
-inline constexpr std::uint32_t join_done = 1;      // the g has finished or was killed
-inline constexpr std::uint32_t join_waiting = 2;   // a joiner is parked on it (joiner is set)
-inline constexpr std::uint32_t join_detached = 4;  // the handle is gone; the g frees itself
-inline constexpr std::uint32_t join_killed = 8;    // finished by the shutdown, not by its task
-inline constexpr std::uint32_t join_by_thread = 16;  // with join_waiting: joiner is an outside_event
+inline constexpr std::uint8_t join_done = 1;      // the g has finished or was killed
+inline constexpr std::uint8_t join_waiting = 2;   // a joiner is parked on it (joiner is set)
+inline constexpr std::uint8_t join_detached = 4;  // the handle is gone; the g frees itself
+inline constexpr std::uint8_t join_killed = 8;    // finished by the shutdown, not by its task
+inline constexpr std::uint8_t join_by_thread = 16;  // with join_waiting: joiner is an outside_event
 
+// Laid out without holes: 72 bytes, so that a goroutine block of a small callable (g,
+// root task handle, one captured pointer: 88 bytes) takes the frame allocator's 88-byte
+// class, a 96-byte malloc chunk (lib/runtime/frame_alloc.hpp).
 struct g {
   std::coroutine_handle<> resume_point;
   sched* owner = nullptr;
   const g_ops* ops = nullptr;
   void* joiner = nullptr;
   std::uint64_t id = 0;
-  atomic<std::uint32_t> join_state{0};
-  atomic<g_status> status{g_status::runnable};
-  atomic<wait_reason> reason{wait_reason::none};
-  after_resume after = after_resume::exit;
-  atomic<std::uint8_t> locked{0};  // lock_os_thread: 1 locked, 2 unlocking (lib/runtime/locked.cpp)
-  std::int32_t reg_shard = -1;
-  std::uint32_t reg_index = 0;
   std::uint64_t creator = 0;
   const void* spawn_pc = nullptr;
+  atomic<std::uint8_t> join_state{0};
+  atomic<g_status> status{g_status::runnable};
+  atomic<wait_reason> reason{wait_reason::none};
+  atomic<std::uint8_t> locked{0};  // lock_os_thread: 1 locked, 2 unlocking (lib/runtime/locked.cpp)
+  std::uint32_t reg_index = 0;
   atomic<std::uint32_t> wait_since{0};
-  std::uint32_t trace_seq = 0;  // its readies while tracing: a trace arrow's id (lib/runtime/trace.cpp)
+  std::int16_t reg_shard = -1;  // a P's id (procs <= 4096), -1: not registered
+  std::uint8_t trace_seq = 0;   // its readies while tracing, mod 256: a trace arrow's stamp (lib/runtime/trace.hpp)
 };
-static_assert(sizeof(g) == 80, "the g's size is quoted in g.hpp and docs/design/scheduler.md");
+static_assert(sizeof(g) == 72, "the g's size is quoted in g.hpp and docs/design/scheduler.md");
 
 }  // namespace go::detail

@@ -14,16 +14,18 @@
 
 namespace go::detail {
 
+// The flags come last: a derived waiter's own small fields go into the tail padding
+// (a channel's waiter is 56 bytes, not 72; it lives in every parked receiver's frame).
 struct waiter {
   g* gp = nullptr;         // the parked goroutine
   waiter* prev = nullptr;  // links, protected by the owning primitive's lock
   waiter* next = nullptr;
-  bool queued = false;
   // A wait a context can cancel (detail/ctx_wait.hpp): the context's error flag, which
   // the primitive checks under its lock before queueing; and whether the wait ended by
   // cancellation (set by the primitive's check, or by the context's hook).
-  bool canceled = false;
   const atomic<int>* stop = nullptr;
+  bool canceled = false;
+  bool queued = false;
 
   // Under the primitive's lock, before queueing: is the wait's context done? Then the
   // wait ends now, as canceled.
