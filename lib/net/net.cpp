@@ -87,6 +87,8 @@ struct netfd : pollfd<tcp::socket> {
   // The peer's FIN was read: later reads return end of stream at once, as Go's do (the
   // edge-triggered epoll under Asio reports that edge once).
   std::atomic<bool> read_eof{false};
+  // Reads in a row that had to wait (a hint, relaxed; see read_some).
+  std::atomic<std::uint32_t> read_waits{0};
   std::string local, remote;
   std::string addrs() const { return local + "->" + remote; }
 };
@@ -448,16 +450,37 @@ task<std::size_t> read_some(std::shared_ptr<detail::netfd> fd, std::span<std::by
     f.read_eof.store(true, std::memory_order_relaxed);
     return std::size_t{0};
   };
+  // Go's loop tries the read first and waits only if it would block. But Asio's read,
+  // which the wait starts, tries once more itself as it starts (its speculative read),
+  // so a read that waits would cost two failed recvfroms. After a read that had to wait,
+  // the next one most likely waits too (a peer that answers requests), so it skips its
+  // own try and lets Asio's be the one: one failed recvfrom per wait, as Go and tokio
+  // make. If the data is there after all, Asio's try gets it and the read completes
+  // through the io_context's queue (the next poll) rather than at once. So the read
+  // still tries first after 1, 2, 4, ... 64 waits in a row and then after every 64th:
+  // a run of reads through the queue is never longer than the run of waits before it,
+  // and a streaming reader that caught up goes back to reading at once.
+  const std::uint32_t waits = f.read_waits.load(std::memory_order_relaxed);
+  bool try_first = (waits & (waits - 1)) == 0 || waits % 64 == 0;
   for (;;) {
     if (f.read_eof.load(std::memory_order_relaxed)) co_return 0;
-    std::error_code ec;
-    std::size_t n = 0;
-    step s = detail::attempt(f, rd, ec, [&](std::error_code& e) { n = f.sock.read_some(asio::buffer(buf.data(), buf.size()), e); });
-    if (s == step::done) co_return n;
-    if (s == step::failed && ec == asio::error::eof) co_return at_eof();
-    if (s != step::again) detail::fail("read", "tcp", f.addrs(), s, ec);
+    if (try_first) {
+      std::error_code ec;
+      std::size_t n = 0;
+      step s = detail::attempt(f, rd, ec, [&](std::error_code& e) { n = f.sock.read_some(asio::buffer(buf.data(), buf.size()), e); });
+      if (s == step::done) {
+        f.read_waits.store(0, std::memory_order_relaxed);
+        co_return n;
+      }
+      if (s == step::failed && ec == asio::error::eof) co_return at_eof();
+      if (s != step::again) detail::fail("read", "tcp", f.addrs(), s, ec);
+    }
+    try_first = true;  // after a wake-up: the loop's attempt says why (closed, timeout)
     auto r = co_await detail::wait(f, detail::read_into{asio::buffer(buf.data(), buf.size())}, ctx);
-    if (!r.ec) co_return r.n;
+    if (!r.ec) {
+      f.read_waits.store(waits + 1, std::memory_order_relaxed);
+      co_return r.n;
+    }
     if (r.ec == asio::error::eof && !f.closed.load()) co_return at_eof();
     if (r.ec != asio::error::operation_aborted && !f.closed.load()) detail::fail("read", "tcp", f.addrs(), step::failed, r.ec);
     // Woken early: the loop's attempt says why (closed, timeout), or waits again.
