@@ -177,6 +177,55 @@ GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
   peer.close();
 }
 
+// Reads that keep waiting skip their own try and let Asio's start-of-read attempt be it
+// (lib/net/net.cpp); data that is already there then comes through the poller's queue.
+// Either way every byte arrives once, in order, and end of stream is seen.
+GO_TEST_CASE("a reader that waited many times gets data that was already there, then end of stream") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto conns = co_await connected_pair(l);
+  go::net::conn c = conns.first, peer = conns.second;
+  constexpr int waited_rounds = 20, burst = 1000;
+  auto got = go::make_chan<std::size_t>();
+  auto go_on = go::make_chan<int>();
+  auto reader = [c, got, go_on]() -> go::task<std::string> {
+    std::string seen, buf(64, '\0');
+    for (int r = 0; r < waited_rounds; ++r) {  // each read waits: the peer writes only once it is parked
+      std::size_t n = co_await c.read(bytes(buf));
+      seen.append(buf, 0, n);
+      co_await got.send(n);
+    }
+    (void)co_await go_on.recv();  // the burst is in the socket before this read starts
+    while (seen.size() < waited_rounds + burst) {
+      std::size_t n = co_await c.read(bytes(buf));
+      if (n == 0) break;
+      seen.append(buf, 0, n);
+    }
+    std::size_t eof = co_await c.read(bytes(buf));
+    seen += eof == 0 ? "<eof>" : "<more>";
+    co_return seen;
+  };
+  auto r = go::spawn(reader);
+  std::string want;
+  bool each_read_one_byte = true;
+  for (int i = 0; i < waited_rounds; ++i) {
+    co_await go_test::until_waiting(1, "IO wait");
+    const std::string one(1, static_cast<char>('a' + i % 26));
+    want += one;
+    (void)co_await peer.write(std::string_view(one));
+    const auto n = co_await got.recv();
+    each_read_one_byte = each_read_one_byte && n == std::optional<std::size_t>(1);
+  }
+  std::string big(burst, '\0');
+  for (int i = 0; i < burst; ++i) big[i] = static_cast<char>('A' + i % 26);
+  want += big;
+  (void)co_await peer.write(std::string_view(big));
+  co_await go_on.send(1);
+  peer.close();
+  const std::string seen = co_await r;
+  CHECK(each_read_one_byte);
+  CHECK(seen == want + "<eof>");
+}
+
 GO_TEST_CASE("a peer that closes with unread data resets the connection") {
   auto l = go::net::listen("tcp", "127.0.0.1:0");
   auto conns = co_await connected_pair(l);
