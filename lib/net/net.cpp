@@ -469,7 +469,7 @@ task<std::size_t> read_some(std::shared_ptr<detail::netfd> fd, std::span<std::by
       std::size_t n = 0;
       step s = detail::attempt(f, rd, ec, [&](std::error_code& e) { n = f.sock.read_some(asio::buffer(buf.data(), buf.size()), e); });
       if (s == step::done) {
-        f.read_waits.store(0, std::memory_order_relaxed);
+        if (waits != 0) f.read_waits.store(0, std::memory_order_relaxed);  // (no store per read when streaming)
         co_return n;
       }
       if (s == step::failed && ec == asio::error::eof) co_return at_eof();
