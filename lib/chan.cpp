@@ -59,7 +59,31 @@ chan_waiter* chan_core::dequeue(waitq& q) noexcept {
   return nullptr;
 }
 
+void chan_core::check() const noexcept {
+  const std::size_t n = count_.load(memory_order_relaxed);
+  GO_INVARIANT(n <= capacity_, "chan: more elements than the capacity");
+  GO_INVARIANT(capacity_ == 0 ? sendx_ == 0 && recvx_ == 0 : sendx_ == (recvx_ + n) % capacity_,
+               "chan: sendx is not recvx + count");
+  GO_INVARIANT(n == 0 || recvq_.empty(), "chan: receivers wait while the buffer holds elements");
+  GO_INVARIANT(n == capacity_ || sendq_.empty(), "chan: senders wait while the buffer has room");
+  GO_INVARIANT(!closed_ || sendq_.empty(), "chan: senders wait on a closed channel");
+  recvq_.check();
+  sendq_.check();
+  const bool both = !recvq_.empty() && !sendq_.empty();
+  int i = 0;
+  for (const waiter* w = recvq_.front(); w && i < waitq::check_depth; w = w->next, ++i) {
+    GO_INVARIANT(!static_cast<const chan_waiter*>(w)->is_send, "chan: a sender in the receive queue");
+    GO_INVARIANT(!both || static_cast<const chan_waiter*>(w)->sel, "chan: a sender and a receiver wait at once");
+  }
+  i = 0;
+  for (const waiter* w = sendq_.front(); w && i < waitq::check_depth; w = w->next, ++i) {
+    GO_INVARIANT(static_cast<const chan_waiter*>(w)->is_send, "chan: a receiver in the send queue");
+    GO_INVARIANT(!both || static_cast<const chan_waiter*>(w)->sel, "chan: a sender and a receiver wait at once");
+  }
+}
+
 chan_status chan_core::send_locked(void* elem, g** to_ready) noexcept {
+  lock_.assert_held();
   if (closed_) return chan_status::closed;
   if (chan_waiter* r = dequeue(recvq_)) {  // a receiver waits: hand the value straight to it
     ops_->move(r->elem, elem);
@@ -78,6 +102,7 @@ chan_status chan_core::send_locked(void* elem, g** to_ready) noexcept {
 }
 
 chan_status chan_core::recv_locked(void* out, g** to_ready) noexcept {
+  lock_.assert_held();
   if (chan_waiter* s = dequeue(sendq_)) {
     if (capacity_ == 0) {
       ops_->move(out, s->elem);  // unbuffered: straight from the sender
@@ -108,11 +133,13 @@ chan_status chan_core::recv_locked(void* out, g** to_ready) noexcept {
 }
 
 void chan_core::enqueue_locked(chan_waiter* w, bool is_send) noexcept {
+  lock_.assert_held();
   w->is_send = is_send;
   (is_send ? sendq_ : recvq_).push_back(w);
 }
 
 void chan_core::dequeue_locked(chan_waiter* w) noexcept {
+  lock_.assert_held();
   if (!w->queued) return;  // a waker already took it off (and won or lost the select)
   (w->is_send ? sendq_ : recvq_).remove(w);
 }
@@ -129,10 +156,12 @@ bool chan_core::complete_or_park(chan_waiter* w, bool is_send, std::coroutine_ha
   g* to_ready = nullptr;
   lock_.lock();
   chan_status st = is_send ? send_locked(w->elem, &to_ready) : recv_locked(w->elem, &to_ready);
+  GO_CHECK_INVARIANTS(*this);
   if (st == chan_status::would_block) {
     w->gp = gp;
     w->success = false;
     enqueue_locked(w, is_send);
+    GO_CHECK_INVARIANTS(*this);
     park(gp, h, is_send ? wait_reason::chan_send : wait_reason::chan_receive, &unlock_chan, &lock_);
     return true;
   }
@@ -147,6 +176,7 @@ chan_status chan_core::try_send(void* elem) {
   g* to_ready = nullptr;
   lock_.lock();
   chan_status st = send_locked(elem, &to_ready);
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
   if (st == chan_status::closed) throw_send_on_closed();
   if (to_ready) ready(to_ready);
@@ -157,6 +187,7 @@ chan_status chan_core::try_recv(void* out) {
   g* to_ready = nullptr;
   lock_.lock();
   chan_status st = recv_locked(out, &to_ready);
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
   if (to_ready) ready(to_ready);
   return st;
@@ -180,6 +211,7 @@ void chan_core::close() {
     w->success = false;
     woken.push_back(w);
   }
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
   ready_all(woken);  // after unlocking (HACKING.md rule 2)
 }
@@ -187,6 +219,7 @@ void chan_core::close() {
 void chan_core::cancel(chan_waiter* w) noexcept {
   lock_.lock();
   dequeue_locked(w);
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
 }
 

@@ -15,6 +15,10 @@
 //   7. Resumed: lock all again and take the remaining waiters off their queues.
 // A select cannot pair its own send with its own receive: the poll pass runs before any
 // of its waiters exist, and a waiter is only ever matched by an operation that arrives.
+//
+// Model-checked: test/model/spin/select.pml (scripts/model-check): two selects with one
+// channel listed twice against a close; with -DOLD it finds the read of the case table
+// after the only unlock that 422937e fixed.
 #include <algorithm>
 
 #include "go/detail/park.hpp"
@@ -69,6 +73,11 @@ void select_core::unlock_all() noexcept {
   }
 }
 
+// Checking builds: every locked channel's invariants, with all of them still locked.
+void select_core::check_all() const noexcept {
+  for (std::uint16_t k = 0; k < nlocked_; ++k) GO_CHECK_INVARIANTS(*cases_[order_[n_ + k]].c);
+}
+
 bool select_core::unlock_all_fn(g*, void* self) noexcept {
   static_cast<select_core*>(self)->unlock_all();
   return true;
@@ -108,6 +117,7 @@ bool select_core::start(std::coroutine_handle<> h) {
     if (!sc.c) continue;
     chan_status st = sc.is_send ? sc.c->send_locked(sc.elem, &to_ready) : sc.c->recv_locked(sc.elem, &to_ready);
     if (st == chan_status::would_block) continue;
+    check_all();
     unlock_all();
     if (sc.is_send && st == chan_status::closed) throw error(errc::closed_channel, "send on closed channel");
     if (to_ready) ready(to_ready);
@@ -138,6 +148,7 @@ bool select_core::start(std::coroutine_handle<> h) {
     cases_[i].c->enqueue_locked(&w, cases_[i].is_send);
   }
   parked_ = true;
+  check_all();
   park(gp, h, nlocked_ ? wait_reason::select : wait_reason::select_no_cases, &unlock_all_fn, this);
   return true;
 }
@@ -150,6 +161,7 @@ void select_core::finish() {
     std::uint16_t i = order_[n_ + k];
     cases_[i].c->dequeue_locked(&waiters_[i]);
   }
+  check_all();
   unlock_all();
   index_ = static_cast<std::uint16_t>(state_.winner.load(memory_order_acquire));  // pairs with try_win()
   received_ = waiters_[index_].success;
@@ -164,6 +176,7 @@ void select_core::cancel() noexcept {
     std::uint16_t i = order_[n_ + k];
     cases_[i].c->dequeue_locked(&waiters_[i]);
   }
+  check_all();
   unlock_all();
   // Woken but destroyed before resuming: report the case so the owner can destroy a
   // value that was received into its storage.

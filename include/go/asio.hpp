@@ -15,7 +15,6 @@
 #include <asio/io_context.hpp>
 #include <coroutine>
 #include <memory>
-#include <atomic>
 #include <optional>
 #include <system_error>
 #include <tuple>
@@ -23,6 +22,7 @@
 #include <utility>
 
 #include "go/context.hpp"
+#include "go/detail/atomic.hpp"
 #include "go/detail/ctx_wait.hpp"
 #include "go/detail/park.hpp"
 #include "go/detail/suspension.hpp"
@@ -67,8 +67,8 @@ namespace detail {
 struct asio_cancel {
   asio::cancellation_signal signal;
   asio::io_context* ioc = nullptr;
-  std::atomic<bool> started{false};
-  std::atomic<bool> requested{false};
+  detail::atomic<bool> started{false};
+  detail::atomic<bool> requested{false};
 };
 GO_API void post_cancel(std::shared_ptr<asio_cancel> c) noexcept;
 GO_API asio::io_context& current_io_context();
@@ -131,8 +131,8 @@ class [[nodiscard]] asio_awaiter {
     io_wait_begin(self->gp_);
     std::apply([self](auto&&... a) { std::move(self->init_)(handler{self}, std::move(a)...); }, std::move(self->args_));
     if (c) {
-      c->started.store(true);
-      if (c->requested.load()) post_cancel(std::move(c));
+      c->started.store(true, detail::memory_order_seq_cst);  // Dekker with on_cancel: store, then load the other flag
+      if (c->requested.load(detail::memory_order_seq_cst)) post_cancel(std::move(c));
     }
     return true;
   }
@@ -141,8 +141,8 @@ class [[nodiscard]] asio_awaiter {
   static void on_cancel(ctx_hook* h) noexcept {
     asio_awaiter* self = reinterpret_cast<hook_t*>(h)->self;  // h is the first member
     self->canceled_ = true;  // read after unhook(), which waits for this hook
-    self->cancel_->requested.store(true);
-    if (self->cancel_->started.load()) post_cancel(self->cancel_);
+    self->cancel_->requested.store(true, detail::memory_order_seq_cst);  // Dekker with start(): see asio_cancel
+    if (self->cancel_->started.load(detail::memory_order_seq_cst)) post_cancel(self->cancel_);
   }
   void unhook() noexcept {
     if (hooked_) ctx_remove_hook(ctx_.canceler, &hook_.h);

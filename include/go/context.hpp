@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "go/chan.hpp"
+#include "go/detail/context_handle.hpp"
 #include "go/detail/ctx_wait.hpp"
 #include "go/select.hpp"
 #include "go/spawn.hpp"
@@ -20,21 +21,8 @@
 
 namespace go {
 
-class context;
-
 namespace detail {
 GO_API recv_only<std::monostate> ctx_done(ctx_node* n);
-GO_API std::error_code ctx_err(const ctx_node* n) noexcept;
-GO_API std::optional<clock::time_point> ctx_deadline(const ctx_node* n) noexcept;
-GO_API const void* ctx_value(const ctx_node* n, const void* key) noexcept;
-GO_API std::exception_ptr ctx_cause(ctx_node* n);
-GO_API void ctx_cancel(ctx_node* n, std::exception_ptr cause) noexcept;
-GO_API ctx_node* ctx_canceler(const ctx_node* n) noexcept;
-// For tests: how many children are registered with the context's canceler, and how
-// many hooks (after_func registrations, cancelable waits) are listed on it.
-GO_API std::size_t ctx_children(const context& c) noexcept;
-GO_API std::size_t ctx_hooks(const context& c) noexcept;
-struct ctx_access;
 }  // namespace detail
 
 // ctx.done(): a receive-only channel that is closed when the context is done (a nil
@@ -48,51 +36,7 @@ class done_chan : public recv_only<std::monostate> {
   auto operator co_await() && noexcept { return std::move(*this).recv(); }  // owns the channel
 };
 
-// A typed key for context values (Go's unexported key types): keys compare by
-// identity, so two keys never collide. Declare one per value:
-//   inline const go::context_key<std::string> request_id;
-template <class T>
-struct context_key {
-  context_key() noexcept = default;
-  context_key(const context_key&) = delete;
-};
-
-// go::context: a handle to a node in a context tree, copied freely (Go's Context value).
-//   A default-constructed context is background(): never canceled, no deadline, no values.
-// done(): closed once the context is canceled or its deadline passes. err(): empty while
-//   not done, then errc::canceled ("context canceled") or errc::deadline_exceeded
-//   ("context deadline exceeded"). cause(ctx): the cause given to a cancel_cause_func,
-//   else an exception carrying err().
-// Tree rules: canceling a context cancels every descendant; canceling a child leaves
-//   its parent alone; a child is registered with its nearest cancelable ancestor only
-//   while it can still be canceled -- it leaves the parent's list when it is canceled
-//   or when its last handle (context copies and cancel functions) is dropped, so a
-//   long-lived parent's bookkeeping does not grow. A child's deadline is never later
-//   than its parent's.
-// Timers: with_timeout / with_deadline start a timer, so they need a running runtime
-//   (go::error(no_runtime) off it); the other constructors work anywhere.
-// Thread safety: every operation may be used from any goroutine or thread concurrently.
-class context {
- public:
-  context() noexcept = default;  // background()
-
-  [[nodiscard]] done_chan done() const { return detail::ctx_done(n_.get()); }
-  [[nodiscard]] std::error_code err() const noexcept { return detail::ctx_err(n_.get()); }
-  [[nodiscard]] std::optional<clock::time_point> deadline() const noexcept { return detail::ctx_deadline(n_.get()); }
-  // The value stored under key by with_value on this context or an ancestor; null if none.
-  template <class T>
-  [[nodiscard]] const T* value(const context_key<T>& key) const noexcept {
-    return static_cast<const T*>(detail::ctx_value(n_.get(), &key));
-  }
-
- private:
-  friend struct detail::ctx_access;
-  explicit context(std::shared_ptr<detail::ctx_node> n) noexcept : n_(std::move(n)) {}
-  std::shared_ptr<detail::ctx_node> n_;
-};
-
-[[nodiscard]] inline context background() noexcept { return {}; }
-[[nodiscard]] inline context todo() noexcept { return {}; }
+inline done_chan context::done() const { return detail::ctx_done(n_.get()); }
 
 // Go's CancelFunc: cancels its context (with errc::canceled) and its descendants, and
 // takes it out of its parent. Idempotent; copyable; callable from any thread.
@@ -149,22 +93,6 @@ template <class T, class U>
 }
 
 namespace detail {
-struct ctx_access {
-  static ctx_node* node(const context& c) noexcept { return c.n_.get(); }
-  static const std::shared_ptr<ctx_node>& ptr(const context& c) noexcept { return c.n_; }
-  static ctx_node* canceler(const context& c) noexcept { return ctx_canceler(c.n_.get()); }
-  static ctx_hold hold(context c) noexcept {
-    ctx_node* k = ctx_canceler(c.n_.get());
-    return k ? ctx_hold{std::move(c.n_), k} : ctx_hold{};
-  }
-  static context make(std::shared_ptr<ctx_node> n) noexcept { return context(std::move(n)); }
-  template <class F>
-  static F func(std::shared_ptr<ctx_node> n) noexcept {
-    F f;
-    f.n_ = std::move(n);
-    return f;
-  }
-};
 // Throw ctx's error, or a "context canceled" one if it is not done (which cannot happen
 // when a wait ended by cancellation).
 [[noreturn]] GO_API void throw_err_of(const context& ctx);

@@ -6,6 +6,7 @@
 #include "go/context.hpp"
 #include "go/error.hpp"
 #include "go/errgroup.hpp"
+#include "go/net.hpp"
 #include "go/runtime.hpp"
 #include "go/select.hpp"
 #include "go/spawn.hpp"
@@ -17,4 +18,5 @@
 #include "go/sync/semaphore.hpp"
 #include "go/sync/wait_group.hpp"
 #include "go/task.hpp"
+#include "go/testing.hpp"
 #include "go/time.hpp"

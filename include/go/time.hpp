@@ -9,14 +9,14 @@
 #include <utility>
 
 #include "go/chan.hpp"
+#include "go/detail/clock.hpp"
 #include "go/detail/timer.hpp"
 #include "go/task.hpp"
 
 namespace go {
 
-// The clock of every timer: monotonic, as Go's timers are. Timer channels carry the
-// clock::time_point at which the timer fired.
-using clock = std::chrono::steady_clock;
+// go::clock (go/detail/clock.hpp), the clock of every timer: monotonic, as Go's timers
+// are. Timer channels carry the clock::time_point at which the timer fired.
 
 namespace detail {
 

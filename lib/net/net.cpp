@@ -26,11 +26,11 @@
 #include <asio/ip/udp.hpp>
 #include <asio/ip/v6_only.hpp>
 #include <asio/steady_timer.hpp>
-#include <atomic>
 #include <charconv>
 #include <mutex>
 
 #include "go/asio.hpp"
+#include "go/detail/atomic.hpp"
 
 namespace go::net {
 
@@ -60,7 +60,7 @@ struct pollfd : std::enable_shared_from_this<pollfd<S>> {
   }
   S sock;
   std::mutex mu;
-  std::atomic<bool> closed{false};
+  go::detail::atomic<bool> closed{false};
   // A deadline holds by itself: an attempt compares the clock with `at`, so it fails
   // once the deadline has passed even if no goroutine was ever blocked (the timer, which
   // runs only while the poller is polled, is there to wake a blocked one).
@@ -86,9 +86,9 @@ struct netfd : pollfd<tcp::socket> {
   }
   // The peer's FIN was read: later reads return end of stream at once, as Go's do (the
   // edge-triggered epoll under Asio reports that edge once).
-  std::atomic<bool> read_eof{false};
+  go::detail::atomic<bool> read_eof{false};
   // Reads in a row that had to wait (a hint, relaxed; see read_some).
-  std::atomic<std::uint32_t> read_waits{0};
+  go::detail::atomic<std::uint32_t> read_waits{0};
   std::string local, remote;
   std::string addrs() const { return local + "->" + remote; }
 };
@@ -122,7 +122,7 @@ enum class step { done, again, closed, timeout, failed };
 template <class S, class Call>
 step attempt(pollfd<S>& f, direction d, std::error_code& ec, Call&& call) {
   std::lock_guard lock(f.mu);
-  if (f.closed.load(std::memory_order_relaxed)) return step::closed;
+  if (f.closed.load(go::detail::memory_order_relaxed)) return step::closed;
   if (f.dl[d].passed()) return step::timeout;
   call(ec);
   if (!ec) return step::done;
@@ -242,7 +242,7 @@ class [[nodiscard]] io_wait {
     auto* self = static_cast<io_wait*>(p);
     pollfd<S>& f = self->f_;
     std::lock_guard lock(f.mu);
-    if (self->canceled_ || f.closed.load(std::memory_order_relaxed) || f.dl[self->op_.d].passed()) return false;
+    if (self->canceled_ || f.closed.load(go::detail::memory_order_relaxed) || f.dl[self->op_.d].passed()) return false;
     self->started_ = true;
     go::detail::io_wait_begin(self->gp_);
     try {
@@ -324,7 +324,7 @@ void set_deadline(const std::shared_ptr<pollfd<S>>& fp, direction d, time_point 
 template <class S>
 void close_fd(pollfd<S>& f) {
   std::lock_guard lock(f.mu);
-  if (f.closed.exchange(true, std::memory_order_acq_rel)) return;
+  if (f.closed.exchange(true, go::detail::memory_order_acq_rel)) return;
   std::error_code ec;
   for (auto& dl : f.dl)
     if (dl.timer) dl.timer->cancel();
@@ -447,7 +447,7 @@ task<std::size_t> read_some(std::shared_ptr<detail::netfd> fd, std::span<std::by
   auto& f = detail::live(fd, "conn", "read");
   if (buf.empty()) co_return 0;
   auto at_eof = [&] {
-    f.read_eof.store(true, std::memory_order_relaxed);
+    f.read_eof.store(true, go::detail::memory_order_relaxed);
     return std::size_t{0};
   };
   // Go's loop tries the read first and waits only if it would block. But Asio's read,
@@ -460,16 +460,16 @@ task<std::size_t> read_some(std::shared_ptr<detail::netfd> fd, std::span<std::by
   // still tries first after 1, 2, 4, ... 64 waits in a row and then after every 64th:
   // a run of reads through the queue is never longer than the run of waits before it,
   // and a streaming reader that caught up goes back to reading at once.
-  const std::uint32_t waits = f.read_waits.load(std::memory_order_relaxed);
+  const std::uint32_t waits = f.read_waits.load(go::detail::memory_order_relaxed);
   bool try_first = (waits & (waits - 1)) == 0 || waits % 64 == 0;
   for (;;) {
-    if (f.read_eof.load(std::memory_order_relaxed)) co_return 0;
+    if (f.read_eof.load(go::detail::memory_order_relaxed)) co_return 0;
     if (try_first) {
       std::error_code ec;
       std::size_t n = 0;
       step s = detail::attempt(f, rd, ec, [&](std::error_code& e) { n = f.sock.read_some(asio::buffer(buf.data(), buf.size()), e); });
       if (s == step::done) {
-        if (waits != 0) f.read_waits.store(0, std::memory_order_relaxed);  // (no store per read when streaming)
+        if (waits != 0) f.read_waits.store(0, go::detail::memory_order_relaxed);  // (no store per read when streaming)
         co_return n;
       }
       if (s == step::failed && ec == asio::error::eof) co_return at_eof();
@@ -478,11 +478,11 @@ task<std::size_t> read_some(std::shared_ptr<detail::netfd> fd, std::span<std::by
     try_first = true;  // after a wake-up: the loop's attempt says why (closed, timeout)
     auto r = co_await detail::wait(f, detail::read_into{asio::buffer(buf.data(), buf.size())}, ctx);
     if (!r.ec) {
-      f.read_waits.store(waits + 1, std::memory_order_relaxed);
+      f.read_waits.store(waits + 1, go::detail::memory_order_relaxed);
       co_return r.n;
     }
-    if (r.ec == asio::error::eof && !f.closed.load()) co_return at_eof();
-    if (r.ec != asio::error::operation_aborted && !f.closed.load()) detail::fail("read", "tcp", f.addrs(), step::failed, r.ec);
+    if (r.ec == asio::error::eof && !f.closed.load(go::detail::memory_order_relaxed)) co_return at_eof();
+    if (r.ec != asio::error::operation_aborted && !f.closed.load(go::detail::memory_order_relaxed)) detail::fail("read", "tcp", f.addrs(), step::failed, r.ec);
     // Woken early: the loop's attempt says why (closed, timeout), or waits again.
   }
 }
@@ -531,7 +531,7 @@ void conn::close() const {
 void conn::close_write() const {
   auto& f = detail::live(fd_, "conn", "close_write");
   std::lock_guard lock(f.mu);
-  if (f.closed.load()) detail::fail("close_write", "tcp", f.addrs(), step::closed);
+  if (f.closed.load(go::detail::memory_order_relaxed)) detail::fail("close_write", "tcp", f.addrs(), step::closed);
   std::error_code ec;
   f.sock.shutdown(tcp::socket::shutdown_send, ec);
 }
@@ -684,7 +684,7 @@ task<datagram> read_from_impl(std::shared_ptr<detail::udpfd> fd, std::span<std::
     if (s != step::again) detail::fail("read", "udp", f.local, s, ec);
     auto r = co_await detail::wait(f, detail::receive_from{asio::buffer(buf.data(), buf.size()), &from}, ctx);
     if (!r.ec) co_return datagram{r.n, detail::to_string(from)};
-    if (r.ec != asio::error::operation_aborted && !f.closed.load()) detail::fail("read", "udp", f.local, step::failed, r.ec);
+    if (r.ec != asio::error::operation_aborted && !f.closed.load(go::detail::memory_order_relaxed)) detail::fail("read", "udp", f.local, step::failed, r.ec);
   }
 }
 

@@ -13,7 +13,7 @@ idle::idle(unsigned workers) : workers_(workers), asleep_(workers, false) {
 
 void idle::notify_one() noexcept {
   // P2: a seq_cst fence, then a plain load; see the header.
-  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence after S1
+  fence(memory_order_seq_cst);  // pairs with the fence after S1
   std::uint32_t s = state_->load(memory_order_relaxed);
   if ((s & 0xffff) != 0 || (s >> 16) == workers_) return;
 
@@ -30,9 +30,20 @@ void idle::notify_one() noexcept {
   asleep_[w] = false;
   // P3: the woken worker starts as a searcher, so later producers need not wake more.
   state_->fetch_add(one_unparked + one_searching, memory_order_relaxed);  // ordered by lock_ and the unpark
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
   unparks_.fetch_add(1, memory_order_relaxed);  // a statistic
   unpark(w);
+}
+
+void idle::check() const noexcept {
+  lock_.assert_held();
+  // The unparked count changes only under lock_ (searching changes without it).
+  GO_INVARIANT(unparked() + sleepers_.size() == workers_, "idle: unparked + sleepers is not the worker count");
+  std::size_t asleep = 0;
+  for (unsigned w = 0; w < workers_; ++w) asleep += asleep_[w];
+  GO_INVARIANT(asleep == sleepers_.size(), "idle: the sleeper list and the asleep flags disagree");
+  for (unsigned w : sleepers_) GO_INVARIANT(w < workers_ && asleep_[w], "idle: a listed sleeper is not marked asleep");
 }
 
 void idle::notify_all() noexcept {
@@ -41,14 +52,14 @@ void idle::notify_all() noexcept {
 
 void idle::unpark(unsigned worker) noexcept {
   (*parkers_[worker])->unpark();
-  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in begin_poll
+  fence(memory_order_seq_cst);  // pairs with the fence in begin_poll
   if (poller_.load(memory_order_relaxed) == static_cast<int>(worker))
     if (auto fn = break_fn_.load(memory_order_acquire)) fn(break_arg_);
 }
 
 bool idle::begin_poll(unsigned worker) noexcept {
   poller_.store(static_cast<int>(worker), memory_order_relaxed);
-  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in unpark
+  fence(memory_order_seq_cst);  // pairs with the fence in unpark
   return !(*parkers_[worker])->pending();
 }
 
@@ -67,7 +78,7 @@ bool idle::begin_search() noexcept {
 
 bool idle::end_search() noexcept {
   std::uint32_t prev = state_->fetch_sub(one_searching, memory_order_acq_rel);  // S1; see header
-  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in notify_one()
+  fence(memory_order_seq_cst);  // pairs with the fence in notify_one()
   return (prev & 0xffff) == 1;
 }
 
@@ -76,8 +87,9 @@ void idle::begin_park(unsigned worker, bool searching) noexcept {
   sleepers_.push_back(worker);
   asleep_[worker] = true;
   state_->fetch_sub(one_unparked + (searching ? one_searching : 0), memory_order_acq_rel);  // S1; see header
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
-  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in notify_one(); S2 follows
+  fence(memory_order_seq_cst);  // pairs with the fence in notify_one(); S2 follows
 }
 
 // Leave the sleeper list ourselves, coming back as a searcher; false if a producer took
@@ -90,6 +102,7 @@ bool idle::leave_sleepers(unsigned worker) noexcept {
     asleep_[worker] = false;
     state_->fetch_add(one_unparked + one_searching, memory_order_relaxed);  // ordered by lock_
   }
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
   return listed;
 }

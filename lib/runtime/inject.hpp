@@ -9,7 +9,7 @@
 // spawner waited on a fifth of its own. The ring costs 8 bytes per queued g, and saves
 // the g's link (8 bytes per g, queued or not).
 //
-// Invariants (under lock_):
+// Invariants (under lock_; check() verifies them):
 //   - buf_ holds cap_ slots, cap_ a power of two or 0 (no buffer yet);
 //   - the len_ queued gs are at slots head_, head_+1, ... (mod cap_), oldest first;
 //   - a buffer larger than shrink_cap is freed when the queue empties, so a spawn storm
@@ -65,6 +65,7 @@ class inject {
     const std::uint64_t len = len_.load(memory_order_relaxed);
     for (std::uint32_t i = 0; i < n; ++i) buf_[(head_ + len + i) & (cap_ - 1)] = gs[i];
     len_.store(len + n, memory_order_release);  // written under lock_
+    GO_CHECK_INVARIANTS(*this);
     lock_.unlock();
   }
 
@@ -82,8 +83,18 @@ class inject {
       drop = std::move(buf_);
       cap_ = head_ = 0;
     }
+    GO_CHECK_INVARIANTS(*this);
     lock_.unlock();
     return n;
+  }
+
+  // The invariants above; the caller holds lock_.
+  void check() const noexcept {
+    lock_.assert_held();
+    GO_INVARIANT(std::has_single_bit(cap_) || cap_ == 0, "inject: the capacity is not a power of two");
+    GO_INVARIANT((cap_ == 0) == (buf_ == nullptr), "inject: a buffer and its capacity disagree");
+    GO_INVARIANT(len_.load(memory_order_relaxed) <= cap_, "inject: more gs than slots");
+    GO_INVARIANT(head_ < cap_ || head_ == 0, "inject: head outside the ring");
   }
 
   g* pop() noexcept {
@@ -109,6 +120,7 @@ class inject {
   // Move the queued gs into fresh (of capacity cap, more than len_), oldest at 0;
   // returns the old buffer, for the caller to free once it has released the lock.
   std::unique_ptr<g*[]> adopt(std::unique_ptr<g*[]> fresh, std::uint64_t cap) noexcept {
+    lock_.assert_held();
     const std::uint64_t len = len_.load(memory_order_relaxed);
     for (std::uint64_t i = 0; i < len; ++i) fresh[i] = buf_[(head_ + i) & (cap_ - 1)];
     std::swap(buf_, fresh);

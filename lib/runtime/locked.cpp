@@ -89,7 +89,7 @@ bool run_locked(locked_thread& lt, g* gp) {
         s.idlers.notify_one();
         return true;
       }
-      std::this_thread::yield();  // no other goroutine may run here: let other threads have the core
+      thread_yield();  // no other goroutine may run here: let other threads have the core
       continue;
     }
     gp->locked.store(not_locked, memory_order_relaxed);

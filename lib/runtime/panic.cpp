@@ -28,16 +28,16 @@ void default_panic(std::uint64_t goid, std::exception_ptr e) {
   std::_Exit(2);
 }
 
-std::atomic<panic_handler> handler{&default_panic};
+detail::atomic<panic_handler> handler{&default_panic};
 }  // namespace
 
 panic_handler set_panic_handler(panic_handler h) noexcept {
-  return handler.exchange(h ? h : &default_panic, std::memory_order_acq_rel);  // the handler is all it publishes
+  return handler.exchange(h ? h : &default_panic, detail::memory_order_acq_rel);  // the handler is all it publishes
 }
 
 namespace detail {
 void report_panic(std::uint64_t goid, std::exception_ptr e) noexcept {
-  handler.load(std::memory_order_acquire)(goid, std::move(e));  // pairs with set_panic_handler
+  handler.load(detail::memory_order_acquire)(goid, std::move(e));  // pairs with set_panic_handler
 }
 }  // namespace detail
 

@@ -343,7 +343,7 @@ void sched::park_worker(p& pp, unsigned id, bool searching) noexcept {
                                                memory_order_relaxed)) {
       timed = true;
       poll_until_.store(never, memory_order_relaxed);
-      std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in add_timer
+      fence(memory_order_seq_cst);  // pairs with the fence in add_timer
       deadline = earliest_timer();
       poll_until_.store(deadline, memory_order_relaxed);
       io = np && np->has_waiters();  // seq_cst: pairs with io_wait_begin
@@ -387,7 +387,7 @@ void sched::park_worker(p& pp, unsigned id, bool searching) noexcept {
 void sched::add_timer(p& pp, timer_node* t, std::int64_t when) noexcept {
   // Not the earliest of its heap: whoever sleeps with a deadline wakes for an earlier one.
   if (!pp.timers.add(t, when)) return;
-  std::atomic_thread_fence(memory_order_seq_cst);  // pairs with the fence in park_worker
+  fence(memory_order_seq_cst);  // pairs with the fence in park_worker
   int sleeper = timed_sleeper_.load(memory_order_relaxed);
   if (sleeper >= 0) {
     if (when < poll_until_.load(memory_order_relaxed)) idlers.wake(static_cast<unsigned>(sleeper));

@@ -81,7 +81,7 @@ runtime_options resolve(runtime_options o) {
 // a runtime starts or ends and on with_live_sched's rare path.
 std::mutex live_mu;
 std::vector<sched*> live_scheds;  // under live_mu
-std::atomic<std::uint64_t> serial_gen{0};
+detail::atomic<std::uint64_t> serial_gen{0};
 
 }  // namespace
 
@@ -100,7 +100,7 @@ void for_each_live_sched(bool (*fn)(sched*, void*) noexcept, void* arg) noexcept
 
 sched::sched(runtime_options o, runtime* owner)
     : rt(owner),
-      serial(serial_gen.fetch_add(1, std::memory_order_relaxed) + 1),
+      serial(serial_gen.fetch_add(1, detail::memory_order_relaxed) + 1),
       nprocs(o.procs),
       opts(std::move(o)),
       idlers(nprocs),

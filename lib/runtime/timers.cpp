@@ -7,6 +7,7 @@
 namespace go::detail {
 
 void timer_heap::sift_up(std::uint32_t i) noexcept {
+  lock_.assert_held();
   entry e = h_[i];
   while (i > 0) {
     std::uint32_t parent = (i - 1) / 4;
@@ -18,6 +19,7 @@ void timer_heap::sift_up(std::uint32_t i) noexcept {
 }
 
 void timer_heap::sift_down(std::uint32_t i) noexcept {
+  lock_.assert_held();
   const std::uint32_t n = static_cast<std::uint32_t>(h_.size());
   entry e = h_[i];
   for (;;) {
@@ -72,6 +74,7 @@ bool timer_heap::add(timer_node* t, std::int64_t when) noexcept {
   sift_up(static_cast<std::uint32_t>(h_.size() - 1));
   const bool earliest = t->index == 0;
   publish();
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
   return earliest;
 }
@@ -88,6 +91,7 @@ bool timer_heap::remove(timer_node* t) noexcept {
     if (dead_ > h_.size() / 2) compact();
     publish();
   }
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
   return here;
 }
@@ -114,21 +118,38 @@ void timer_heap::run(std::int64_t now, fire_batch& out) noexcept {
     t->ops->fire(t, now, out);  // may free a one-shot t: not touched again
   }
   publish();
+  GO_CHECK_INVARIANTS(*this);
   lock_.unlock();
+}
+
+// The invariants of timers.hpp, or which one is broken. Past `limit` entries only the
+// first `limit` are walked: a checking build checks after every operation, and a
+// full walk of a million timers each time would make the stress tests quadratic.
+const char* timer_heap::broken(std::size_t limit) const noexcept {
+  if (next_.load(memory_order_relaxed) != (h_.empty() ? never : h_[0].when))
+    return "go: invariant broken: timer_heap: next is not the root's when";
+  if (dead_ > h_.size()) return "go: invariant broken: timer_heap: more tombstones than entries";
+  const std::size_t n = h_.size() < limit ? h_.size() : limit;
+  std::size_t dead = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0 && h_[(i - 1) / 4].when > h_[i].when) return "go: invariant broken: timer_heap: a child is due before its parent";
+    if (!h_[i].t)
+      ++dead;
+    else if (h_[i].t->index != i || h_[i].t->heap.load(memory_order_relaxed) != this || h_[i].t->when != h_[i].when)
+      return "go: invariant broken: timer_heap: an entry and its timer disagree";
+  }
+  if (n == h_.size() && dead != dead_) return "go: invariant broken: timer_heap: the tombstone count is off";
+  return nullptr;
+}
+
+void timer_heap::check() const noexcept {
+  lock_.assert_held();
+  if (const char* what = broken(check_limit)) fatal(what);
 }
 
 bool timer_heap::valid() noexcept {
   lock_.lock();
-  bool ok = next_.load(memory_order_relaxed) == (h_.empty() ? never : h_[0].when);
-  std::size_t dead = 0;
-  for (std::size_t i = 0; i < h_.size(); ++i) {
-    if (i > 0 && h_[(i - 1) / 4].when > h_[i].when) ok = false;
-    if (!h_[i].t)
-      ++dead;
-    else if (h_[i].t->index != i || h_[i].t->heap.load(memory_order_relaxed) != this || h_[i].t->when != h_[i].when)
-      ok = false;
-  }
-  ok = ok && dead == dead_;
+  const bool ok = broken(static_cast<std::size_t>(-1)) == nullptr;
   lock_.unlock();
   return ok;
 }

@@ -9,7 +9,7 @@
 // make up half of the heap (amortized O(1) per stop). Until then next_ may be early: a worker then wakes for
 // nothing, once per tombstone at most.
 //
-// Invariants (under lock_):
+// Invariants (under lock_; check() verifies them, valid() for tests):
 //   - h_[i].when <= h_[c].when for every child c of i (c in 4i+1 .. 4i+4);
 //   - for a live entry, h_[i].t->index == i and h_[i].t->heap == this; a node outside
 //     the heap has index npos and heap null;
@@ -51,14 +51,20 @@ class timer_heap {
 
   std::int64_t next() const noexcept { return next_.load(memory_order_relaxed); }
   std::size_t size() const noexcept { return size_.load(memory_order_relaxed); }  // live timers
-  // For tests: whether the invariants above hold (takes the lock).
+  // For tests: whether the invariants above hold (takes the lock; walks every entry).
   bool valid() noexcept;
+  // The invariants, the caller holding the lock (GO_CHECK_INVARIANTS, assert.hpp); walks
+  // the first check_limit entries.
+  void check() const noexcept;
+  static constexpr std::size_t check_limit = 1024;
 
  private:
   struct entry {
     std::int64_t when;
     timer_node* t;
   };
+  static_assert(sizeof(entry) == 16, "four children in one cache line: docs/design/timers.md");
+  const char* broken(std::size_t limit) const noexcept;
   void sift_up(std::uint32_t i) noexcept;
   void sift_down(std::uint32_t i) noexcept;
   void remove_at(std::uint32_t i) noexcept;

@@ -6,6 +6,10 @@
 //   not deadlocks (exit 0): timer_pending, sleeper, io_wait, others_run
 //   sigquit: raises SIGQUIT with goroutines blocked (exit 2, the dump)
 //   leak: go::run returns with a goroutine blocked; GODEBUG=leakcheck=1 lists it
+//   broken invariants (abort, "fatal error: go: invariant broken: ..."), any build:
+//     broken_waitq, chan_sender_in_recvq, chan_both_queues
+//   checking builds only (abort, "fatal error: go: ..."; exit 0 in Release): unheld_lock,
+//     chan_lock_order, waitq_remove_unqueued
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -21,6 +25,10 @@
 
 #include <go/go.hpp>
 #include <go/net.hpp>
+
+#include "go/detail/chan_core.hpp"
+#include "go/detail/spinlock.hpp"
+#include "go/detail/waitq.hpp"
 
 using namespace std::chrono_literals;
 
@@ -119,6 +127,59 @@ go::task<int> leak() {
 
 }  // namespace
 
+// -- invariants broken on purpose (the structures' check(), detail/assert.hpp) --
+
+int broken_waitq() {
+  go::detail::waitq q;
+  go::detail::waiter a, b;
+  q.push_back(&a);
+  q.push_back(&b);
+  b.prev = nullptr;  // the links disagree now
+  q.check();
+  return 0;
+}
+
+// A channel's queues, corrupted under its lock through select's entry points.
+int broken_chan(bool both_queues) {
+  auto c = go::make_chan<int>();
+  go::detail::chan_core* core = go::detail::chan_access::core(c);
+  go::detail::chan_waiter r, w;
+  core->lock().lock();
+  core->enqueue_locked(&r, /*is_send=*/false);
+  if (both_queues)
+    core->enqueue_locked(&w, /*is_send=*/true);  // a plain sender and a plain receiver at once
+  else
+    r.is_send = true;  // a sender in the receive queue
+  core->check();
+  core->lock().unlock();
+  return 0;
+}
+
+int unheld_lock() {
+  go::detail::spinlock l(go::detail::lock_rank::primitive);
+  l.assert_held();
+  return 0;
+}
+
+int chan_lock_order() {
+  // select locks channels in increasing address order; this takes two the other way.
+  go::detail::spinlock locks[2] = {go::detail::spinlock(go::detail::lock_rank::chan), go::detail::spinlock(go::detail::lock_rank::chan)};
+  locks[1].lock();
+  locks[0].lock();
+  locks[0].unlock();
+  locks[1].unlock();
+  return 0;
+}
+
+int waitq_remove_unqueued() {
+  go::detail::waitq q;
+  go::detail::waiter a;
+  q.push_back(&a);
+  q.remove(&a);
+  q.remove(&a);  // not queued any more
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) return 3;
   const std::string name = argv[1];
@@ -132,6 +193,12 @@ int main(int argc, char** argv) {
   if (name == "others_run") return go::run(others_run);
   if (name == "sigquit") return go::run(sigquit);
   if (name == "leak") return go::run(leak);
+  if (name == "broken_waitq") return broken_waitq();
+  if (name == "chan_sender_in_recvq") return broken_chan(false);
+  if (name == "chan_both_queues") return broken_chan(true);
+  if (name == "unheld_lock") return unheld_lock();
+  if (name == "chan_lock_order") return chan_lock_order();
+  if (name == "waitq_remove_unqueued") return waitq_remove_unqueued();
   std::fprintf(stderr, "unknown case %s\n", argv[1]);
   return 3;
 }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <csignal>
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -35,6 +36,9 @@ child run_case(const std::string& name, const std::string& env = "") {
 }
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// Ended by abort(): the shell that popen runs reports 128 + SIGABRT.
+bool aborted(const child& c) { return c.status == 128 + SIGABRT || c.status == -1; }
 
 const char* const deadlock = "fatal error: all goroutines are asleep - deadlock!";
 
@@ -257,4 +261,38 @@ TEST_CASE("block profile: time blocked per wait reason and await site; reset") {
   go::runtime off(go_test::with_procs(1));
   off.block_on([]() -> go::task<void> { co_await go::sleep(std::chrono::microseconds(10)); });
   CHECK(off.block_profile().empty());  // only when asked for
+}
+
+TEST_CASE("invariants: a structure broken on purpose trips its check(), in every build") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"broken_waitq", "fatal error: go: invariant broken: waitq: next and prev links disagree"},
+      {"chan_sender_in_recvq", "fatal error: go: invariant broken: chan: a sender in the receive queue"},
+      {"chan_both_queues", "fatal error: go: invariant broken: chan: a sender and a receiver wait at once"},
+  };
+  for (const auto& [name, message] : cases) {
+    const std::string what = name;
+    CAPTURE(what);
+    child c = run_case(name);
+    CHECK(aborted(c));
+    CHECK(has(c.output, message));
+  }
+}
+
+TEST_CASE("invariants: checking builds abort on an unheld lock, a select lock order violation, a double remove") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"unheld_lock", "fatal error: go: assertion failed: a spinlock the caller must hold is not held"},
+      {"chan_lock_order", "fatal error: go: lock order violation: a channel's lock below one already held"},
+      {"waitq_remove_unqueued", "fatal error: go: assertion failed: waitq::remove of a waiter that is not queued"},
+  };
+  for (const auto& [name, message] : cases) {
+    const std::string what = name;
+    CAPTURE(what);
+    child c = run_case(name);
+    if (GO_CHECKS) {
+      CHECK(aborted(c));
+      CHECK(has(c.output, message));
+    } else {
+      CHECK(c.status == 0);  // Release: the checks are compiled out
+    }
+  }
 }

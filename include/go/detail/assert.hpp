@@ -11,8 +11,17 @@ namespace go::detail {
 
 }  // namespace go::detail
 
-#if !GO_CHECKS  // the library's mode (go/detail/build_config.hpp)
+// GO_CHECK_INVARIANTS(x): x.check() in checking builds, after each locked operation on
+// a structure that states invariants (chan_core, runq, inject, timer_heap, waitq, sema).
+// check() itself is always compiled, so a test can call it in any build; it aborts with
+// "fatal error: go: invariant broken: <structure>: <which one>".
+#if !GO_CHECKS && !defined(GO_MODEL)  // the library's mode (go/detail/build_config.hpp); the model checker always checks
 #define GO_ASSERT(cond, msg) ((void)0)
+#define GO_CHECK_INVARIANTS(x) ((void)0)
 #else
 #define GO_ASSERT(cond, msg) ((cond) ? (void)0 : ::go::detail::fatal("go: assertion failed: " msg))
+#define GO_CHECK_INVARIANTS(x) (x).check()
 #endif
+
+// For check(): abort with the broken invariant unless cond holds (any build).
+#define GO_INVARIANT(cond, what) ((cond) ? (void)0 : ::go::detail::fatal("go: invariant broken: " what))

@@ -2,13 +2,16 @@
 // go::chan<T> handle to it. Elements move through a small ops table, as Go moves them
 // with typedmemmove; lib/chan.cpp implements the operations.
 //
-// Invariants (all fields below lock_ are protected by it):
+// Invariants (all fields below lock_ are protected by it; check() verifies them):
 //   - At least one of sendq and recvq is empty (a sender and a receiver that met would
-//     have completed).
+//     have completed), unless every waiter in both is a select's case (a select that
+//     sends and receives on one channel queues on both sides, as in Go).
 //   - count > 0 implies recvq is empty; count < capacity implies sendq is empty
 //     (for capacity 0: any waiting sender means no waiting receiver and vice versa).
 //   - Once closed, sendq is empty forever (close fails every waiting sender).
-//   - Buffer slots [recvx, recvx + count) (mod capacity) hold constructed elements.
+//   - Buffer slots [recvx, recvx + count) (mod capacity) hold constructed elements;
+//     count <= capacity and sendx == (recvx + count) mod capacity.
+//   - A waiter in sendq says is_send, one in recvq does not.
 #pragma once
 
 #include <coroutine>
@@ -107,6 +110,8 @@ class chan_core {
   chan_status recv_locked(void* out, g** to_ready) noexcept;
   void enqueue_locked(chan_waiter* w, bool is_send) noexcept;
   void dequeue_locked(chan_waiter* w) noexcept;
+  // The invariants above; the caller holds lock_ (GO_CHECK_INVARIANTS, assert.hpp).
+  GO_API void check() const noexcept;
 
  private:
   chan_core(std::size_t capacity, const elem_ops* ops, std::byte* buf, bool timer) noexcept

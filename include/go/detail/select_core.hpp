@@ -40,6 +40,7 @@ class select_core {
  private:
   std::uint16_t lock_all() noexcept;  // returns how many distinct channels were locked
   void unlock_all() noexcept;
+  void check_all() const noexcept;
   static bool unlock_all_fn(g*, void* self) noexcept;
 
   scase* cases_ = nullptr;

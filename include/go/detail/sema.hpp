@@ -26,6 +26,8 @@ class sema {
   // Give n units: wake up to n waiters in FIFO order, count the rest.
   GO_API void release(std::uint32_t n) noexcept;
   GO_API void cancel(waiter* w) noexcept;
+  // The invariants above; the caller holds the lock (GO_CHECK_INVARIANTS, assert.hpp).
+  GO_API void check() const noexcept;
 
   class [[nodiscard]] awaiter {
    public:

@@ -4,11 +4,13 @@
 // exception the runtime makes is a goroutine's park, where the primitive's lock is held
 // while the parking coroutine unwinds to its worker (a handful of returns, no user code)
 // and released there by the park's unlock function.
+//
+// Model-checked (test/model/model_test.cpp, "spinlock: ..." and the free-after-handoff
+// case, which finds the old unlock's read of its rank after the release).
 #pragma once
 
-#include <thread>
-
 #include "go/config.hpp"
+#include "go/detail/assert.hpp"
 #include "go/detail/atomic.hpp"
 #include "go/detail/lock_rank.hpp"
 
@@ -21,14 +23,14 @@ class spinlock {
   spinlock& operator=(const spinlock&) = delete;
 
   void lock() noexcept {
-    lock_rank_acquire(rank_);
+    lock_rank_acquire(rank_, this);
     if (GO_LIKELY(!locked_.exchange(true, memory_order_acquire))) return;  // pairs with release in unlock()
     lock_slow();
   }
 
   bool try_lock() noexcept {
     if (locked_.load(memory_order_relaxed) || locked_.exchange(true, memory_order_acquire)) return false;
-    lock_rank_acquire(rank_);
+    lock_rank_acquire(rank_, this);
     return true;
   }
 
@@ -44,7 +46,7 @@ class spinlock {
       if (backoff < max_backoff)
         backoff *= 2;
       else
-        std::this_thread::yield();  // the holder may have been descheduled
+        thread_yield();  // the holder may have been descheduled
     }
   }
 
@@ -53,8 +55,12 @@ class spinlock {
     // once (a primitive in a frame that ends right after it wakes). Found by TSan.
     const lock_rank rank = rank_;
     locked_.store(false, memory_order_release);  // pairs with acquire exchange in lock()
-    lock_rank_release(rank);
+    lock_rank_release(rank, this);  // the address only names the lock: it is not read
   }
+
+  // For a function that requires the caller to hold this lock: checking builds abort
+  // if this thread does not (the lock-rank checker's list of held locks).
+  void assert_held() const noexcept { GO_ASSERT(lock_rank_held(this), "a spinlock the caller must hold is not held"); }
 
  private:
   // 2^10 pauses is 10-40 us depending on the CPU: past that the holder is not running.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "go/config.hpp"
+#include "go/detail/assert.hpp"
 #include "go/detail/atomic.hpp"
 #include "go/detail/g.hpp"
 
@@ -93,7 +94,29 @@ class waitq {
     return w;
   }
 
+  // The invariants (under the owner's lock): head and tail are both null or both set;
+  // the links agree both ways; every waiter in the queue says it is queued. The walk
+  // stops after check_depth waiters from each end, so a check stays O(1) on a queue of
+  // a million sleepers.
+  static constexpr int check_depth = 16;
+  void check() const noexcept {
+    GO_INVARIANT((head_ == nullptr) == (tail_ == nullptr), "waitq: one end is null and the other is not");
+    if (!head_) return;
+    GO_INVARIANT(head_->prev == nullptr && tail_->next == nullptr, "waitq: a link points past an end");
+    const waiter* w = head_;
+    for (int i = 0; w && i < check_depth; ++i, w = w->next) {
+      GO_INVARIANT(w->queued, "waitq: a queued waiter says it is not queued");
+      GO_INVARIANT(w->next ? w->next->prev == w : w == tail_, "waitq: next and prev links disagree");
+    }
+    w = tail_;
+    for (int i = 0; w && i < check_depth; ++i, w = w->prev) {
+      GO_INVARIANT(w->queued, "waitq: a queued waiter says it is not queued");
+      GO_INVARIANT(w->prev ? w->prev->next == w : w == head_, "waitq: next and prev links disagree");
+    }
+  }
+
   void remove(waiter* w) noexcept {
+    GO_ASSERT(w->queued, "waitq::remove of a waiter that is not queued");
     (w->prev ? w->prev->next : head_) = w->next;
     (w->next ? w->next->prev : tail_) = w->prev;
     w->prev = w->next = nullptr;

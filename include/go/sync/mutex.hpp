@@ -8,7 +8,7 @@
 #include "go/detail/atomic.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/detail/waitq.hpp"
-#include "go/context.hpp"
+#include "go/detail/context_handle.hpp"  // the handle only: no channel, select or timer
 #include "go/task.hpp"
 
 namespace go {

@@ -2,13 +2,13 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "go/config.hpp"
+#include "go/detail/atomic.hpp"
 #include "go/detail/cacheline.hpp"
 #include "go/detail/spinlock.hpp"
 
@@ -38,7 +38,7 @@ class pool {
     std::size_t home = home_shard();
     for (std::size_t i = 0; i < shards; ++i) {  // this P's shard first, then steal
       if (auto v = take((home + i) % shards)) return std::move(*v);
-      if (i == 0 && empty_hint_.load(std::memory_order_relaxed)) break;  // nothing cached anywhere lately
+      if (i == 0 && empty_hint_.load(detail::memory_order_relaxed)) break;  // nothing cached anywhere lately
     }
     return make_();
   }
@@ -49,7 +49,7 @@ class pool {
       held h(s.lock);  // push_back or T's move may throw: the lock must still go
       if (s.items.size() < max_per_shard) s.items.push_back(std::move(v));
     }
-    empty_hint_.store(false, std::memory_order_relaxed);
+    empty_hint_.store(false, detail::memory_order_relaxed);
   }
 
  private:
@@ -82,7 +82,7 @@ class pool {
   std::array<detail::cache_padded<shard>, shards> shards_;
   // A hint only (relaxed): "nothing was ever put". A stale value costs a scan or a new
   // object, never correctness.
-  std::atomic<bool> empty_hint_{true};
+  detail::atomic<bool> empty_hint_{true};
 };
 
 }  // namespace go

@@ -4,7 +4,7 @@
 #include <coroutine>
 #include <cstdint>
 
-#include "go/context.hpp"
+#include "go/detail/context_handle.hpp"  // the handle only: no channel, select or timer
 #include "go/detail/ctx_wait.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/detail/suspension.hpp"

@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "go/detail/atomic.hpp"
-#include "go/context.hpp"
+#include "go/detail/context_handle.hpp"  // the handle only: no channel, select or timer
 #include "go/detail/ctx_wait.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/detail/waitq.hpp"
