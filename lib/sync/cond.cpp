@@ -78,9 +78,7 @@ void cond::broadcast() {
 }
 
 void cond::cancel(waiter* w) noexcept {
-  lock_.lock();
-  if (w->queued) waiters_.remove(w);
-  lock_.unlock();
+  (void)detail::cancel_wait(lock_, waiters_, w);
 }
 
 }  // namespace go

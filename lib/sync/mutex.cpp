@@ -127,14 +127,9 @@ GO_NOINLINE void mutex::unlock_slow(std::uint32_t rest) {
 }
 
 bool mutex::cancel(waiter* w) noexcept {
-  lock_.lock();
-  const bool queued = w->queued;
-  if (queued) {
-    waiters_.remove(w);
+  return detail::cancel_wait(lock_, waiters_, w, [this] {
     state_.fetch_sub(one_waiter, detail::memory_order_relaxed);  // under lock_
-  }
-  lock_.unlock();
-  return queued;
+  });
 }
 
 }  // namespace go

@@ -33,9 +33,7 @@ void once::finish() noexcept {
 }
 
 void once::cancel(waiter* w) noexcept {
-  lock_.lock();
-  if (w->queued) waiters_.remove(w);
-  lock_.unlock();
+  (void)detail::cancel_wait(lock_, waiters_, w);
 }
 
 }  // namespace go

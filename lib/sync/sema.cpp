@@ -30,10 +30,7 @@ void sema::release(std::uint32_t n) noexcept {
 }
 
 void sema::cancel(waiter* w) noexcept {
-  lock_.lock();
-  if (w->queued) waiters_.remove(w);
-  GO_CHECK_INVARIANTS(*this);
-  lock_.unlock();
+  (void)cancel_wait(lock_, waiters_, w, [this] { GO_CHECK_INVARIANTS(*this); });
 }
 
 void sema::check() const noexcept {

@@ -66,13 +66,7 @@ bool semaphore::cancel(waiter* w) noexcept {
   // Leaving the head may let the next waiters fit (x/sync/semaphore does the same when
   // a context cancels an acquire): ready the granted ones after unlocking.
   detail::ready_list grant;
-  lock_.lock();
-  const bool queued = w->queued;
-  if (queued) {
-    waiters_.remove(w);
-    grant_locked(grant);
-  }
-  lock_.unlock();
+  const bool queued = detail::cancel_wait(lock_, waiters_, w, [&] { grant_locked(grant); });
   detail::ready_all(grant);
   return queued;
 }

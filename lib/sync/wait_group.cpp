@@ -80,14 +80,9 @@ bool wait_group::park_wait(detail::waiter* w, std::coroutine_handle<> h) {
 }
 
 bool wait_group::cancel(detail::waiter* w) noexcept {
-  lock_.lock();
-  const bool queued = w->queued;
-  if (queued) {
-    waiters_.remove(w);
+  return detail::cancel_wait(lock_, waiters_, w, [this] {
     state_.fetch_sub(1, detail::memory_order_relaxed);  // under lock_
-  }
-  lock_.unlock();
-  return queued;
+  });
 }
 
 }  // namespace go

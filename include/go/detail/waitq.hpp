@@ -11,6 +11,7 @@
 #include "go/config.hpp"
 #include "go/detail/assert.hpp"
 #include "go/detail/atomic.hpp"
+#include "go/detail/spinlock.hpp"
 #include "go/detail/g.hpp"
 
 namespace go::detail {
@@ -128,7 +129,26 @@ class waitq {
   waiter* tail_ = nullptr;
 };
 
-class spinlock;
+// The one way a waiter leaves a primitive's queue before a waker takes it: its goroutine
+// is destroyed while parked (HACKING.md rule 3), or a context canceled the wait (the
+// hook of detail/ctx_wait.hpp). Under lock, take w out of q if it is still queued and
+// run on_removed(), the primitive's own accounting, before unlocking. Returns whether w
+// was queued: false means a waker took it first, and the wait was granted.
+template <class OnRemoved>
+bool cancel_wait(spinlock& lock, waitq& q, waiter* w, OnRemoved&& on_removed) noexcept {
+  lock.lock();
+  const bool queued = w->queued;
+  if (queued) {
+    q.remove(w);
+    on_removed();
+  }
+  GO_CHECK_INVARIANTS(q);
+  lock.unlock();
+  return queued;
+}
+inline bool cancel_wait(spinlock& lock, waitq& q, waiter* w) noexcept {
+  return cancel_wait(lock, q, w, [] {});
+}
 
 // The slow path every sync primitive shares (Go's semacquire after its checks): with
 // `lock` held, queue w for the running goroutine (at the front if lifo) and park it; the
