@@ -298,7 +298,7 @@ void start_after_func(after_func_base* st) noexcept {
 }
 
 after_func_base* state_of(ctx_hook* h) noexcept {
-  return reinterpret_cast<after_func_base::hook_t*>(h)->self;  // h is hook_t's first member
+  return static_cast<after_func_base::hook_t*>(h)->self;
 }
 
 void after_func_fire(ctx_hook* h) noexcept {  // under the canceler's lock; cancel unlisted h
@@ -332,10 +332,10 @@ void after_func_register(const std::shared_ptr<after_func_base>& st, const conte
   st->runtime_serial = s->serial;
   st->canceler = canceler_weak(ctx);
   st->hook.self = st.get();
-  st->hook.h.fn = &after_func_fire;
-  st->hook.h.drop = &after_func_drop;
+  st->hook.fn = &after_func_fire;
+  st->hook.drop = &after_func_drop;
   st->self = st;  // the hook's reference, set before it can be listed
-  if (ctx_add_hook(k, &st->hook.h)) return;
+  if (ctx_add_hook(k, &st->hook)) return;
   // Done already: Go's AfterFunc runs f at once (in its goroutine).
   st->self.reset();
   st->phase.store(1, memory_order_relaxed);  // not shared yet
@@ -347,7 +347,7 @@ bool after_func_stop(after_func_base* st) noexcept {
   if (!st->phase.compare_exchange_strong(registered, 2, memory_order_acq_rel)) return false;
   st->discard(st);  // ours alone now: the cancel lost the decision
   if (std::shared_ptr<ctx_node> k = st->canceler.lock()) {  // outside every lock: may be the last reference
-    if (ctx_remove_hook(k.get(), &st->hook.h)) st->self.reset();
+    if (ctx_remove_hook(k.get(), &st->hook)) st->self.reset();
   }
   // Else the canceler is being destroyed: its drop releases self.
   return true;

@@ -92,20 +92,16 @@ class [[nodiscard]] asio_awaiter {
     if (ctx_.canceler) {
       cancel_ = std::make_shared<asio_cancel>();
       cancel_->ioc = &current_io_context();
-      hook_.self = this;
-      hook_.h.fn = &on_cancel;
-      if (!ctx_add_hook(ctx_.canceler, &hook_.h)) throw_ctx_err(ctx_.canceler);
-      hooked_ = true;
+      if (!watch_.arm(ctx_.canceler, this, &on_cancel)) throw_ctx_err(ctx_.canceler);
     }
     park(gp_, h, wait_reason::io, &start, this);
     note_suspension(h, GO_SUSPENSION_PC());
     return true;
   }
   auto await_resume() {
-    unhook();
+    watch_.disarm();
     return take(std::index_sequence_for<Sig...>{});
   }
-  ~asio_awaiter() { unhook(); }
 
  private:
   struct handler {
@@ -136,19 +132,14 @@ class [[nodiscard]] asio_awaiter {
     }
     return true;
   }
-  // Runs under the context's lock when it is canceled (at most once, and never after
-  // unhook() returned).
-  static void on_cancel(ctx_hook* h) noexcept {
-    asio_awaiter* self = reinterpret_cast<hook_t*>(h)->self;  // h is the first member
-    self->canceled_ = true;  // read after unhook(), which waits for this hook
+  // Runs under the context's lock when it is canceled (ctx_watch: at most once, and never
+  // after disarm() returned).
+  static void on_cancel(void* p) noexcept {
+    auto* self = static_cast<asio_awaiter*>(p);
+    self->canceled_ = true;  // read after disarm(), which waits for this call
     self->cancel_->requested.store(true, detail::memory_order_seq_cst);  // Dekker with start(): see asio_cancel
     if (self->cancel_->started.load(detail::memory_order_seq_cst)) post_cancel(self->cancel_);
   }
-  void unhook() noexcept {
-    if (hooked_) ctx_remove_hook(ctx_.canceler, &hook_.h);
-    hooked_ = false;
-  }
-
   template <std::size_t... I>
   auto take(std::index_sequence<I...>) {
     auto& r = *result_;
@@ -177,11 +168,7 @@ class [[nodiscard]] asio_awaiter {
   Init init_;
   ArgsTuple args_;
   ctx_hold ctx_;
-  struct hook_t {
-    ctx_hook h;
-    asio_awaiter* self = nullptr;
-  } hook_;
-  bool hooked_ = false;
+  ctx_watch watch_;  // declared after ctx_: disarmed (destroyed) before ctx_ lets the node go
   bool canceled_ = false;
   std::shared_ptr<asio_cancel> cancel_;  // with a ctx only
   g* gp_ = nullptr;

@@ -113,10 +113,9 @@ namespace detail {
 // whoever takes the hook off the list (the cancel, stop(), or the canceler's end)
 // releases it. phase decides, once, whether f runs: 0 registered, 1 started, 2 stopped.
 struct after_func_base {
-  struct hook_t {
-    ctx_hook h;  // first member: the hook's functions find the state from it
-    after_func_base* self;
-  } hook{};
+  struct hook_t : ctx_hook {
+    after_func_base* self = nullptr;  // the hook's functions find the state from it
+  } hook;
   atomic<int> phase{0};
   std::weak_ptr<ctx_node> canceler;        // the node whose list holds the hook
   std::shared_ptr<after_func_base> self;   // the hook's reference while listed

@@ -178,7 +178,7 @@ GO_TEST_CASE("close wakes goroutines blocked in read and accept") {
 }
 
 // Reads that keep waiting skip their own try and let Asio's start-of-read attempt be it
-// (lib/net/net.cpp); data that is already there then comes through the poller's queue.
+// (lib/net/tcp.cpp); data that is already there then comes through the poller's queue.
 // Either way every byte arrives once, in order, and end of stream is seen.
 GO_TEST_CASE("a reader that waited many times gets data that was already there, then end of stream") {
   auto l = go::net::listen("tcp", "127.0.0.1:0");

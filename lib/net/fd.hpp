@@ -1,0 +1,355 @@
+// The poll descriptor under go::net (Go's internal/poll FD and pollDesc): a socket with
+// the mutex that serializes calls on it, its closed flag and deadlines, one attempt of a
+// system call, and the park that waits for readiness on the runtime's poller. tcp.cpp,
+// udp.cpp and dial.cpp build the public types on it; addr.hpp parses addresses.
+//
+// Every operation is Go's loop: try the system call at once on the goroutine's own
+// thread (the socket is non-blocking); only if it would block, wait for readiness with
+// Asio's async_wait (pollDesc.waitRead / waitWrite) and try again. A read of data that
+// is already there, and almost every write, so never leaves the worker, and a wait's
+// completion only readies the goroutine (user code never runs on the poller).
+//
+// Asio's socket objects are not thread-safe, and Go lets one goroutine read while
+// another writes and a third closes or sets a deadline. Every call on a socket (the
+// system call of an attempt, starting a wait, cancel, close) is therefore made under
+// the fd's mutex; the calls are non-blocking, so it is held for one system call at
+// most. close() marks the fd closed under it, so an operation that fails because of it
+// reports "use of closed network connection", as Go does.
+//
+// Waking a waiter early (close, an expired deadline, a ctx's cancel) cancels the
+// socket's pending waits (Asio's cancel() takes both directions). A waiter woken that
+// way re-checks why: closed, its own deadline expired, its ctx done, or none of these
+// (the other direction's event), when it simply tries again. A wait that is about to
+// start checks the same three under the mutex, so none of them can slip in between
+// the check and the registration.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
+#include <asio/steady_timer.hpp>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "go/asio.hpp"
+#include "go/detail/atomic.hpp"
+#include "go/detail/ctx_wait.hpp"
+#include "go/net.hpp"
+
+namespace go::net {
+
+namespace detail {
+
+using tcp = asio::ip::tcp;
+using udp = asio::ip::udp;
+
+enum direction : int { rd = 0, wr = 1 };
+
+template <class Endpoint>
+std::string to_string(const Endpoint& ep) {
+  const auto a = ep.address();
+  std::string host = a.to_string();
+  if (a.is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(ep.port());
+}
+
+// What Go's poll.FD and pollDesc hold for one socket: the socket, the mutex that
+// serializes calls on it, the closed flag and the two deadlines. S is a tcp::socket,
+// tcp::acceptor or udp::socket.
+template <class S>
+struct pollfd : std::enable_shared_from_this<pollfd<S>> {
+  explicit pollfd(S s) : sock(std::move(s)) {
+    std::error_code ec;
+    sock.non_blocking(true, ec);
+  }
+  S sock;
+  std::mutex mu;
+  go::detail::atomic<bool> closed{false};
+  // A deadline holds by itself: an attempt compares the clock with `at`, so it fails
+  // once the deadline has passed even if no goroutine was ever blocked (the timer, which
+  // runs only while the poller is polled, is there to wake a blocked one).
+  struct deadline {
+    std::unique_ptr<asio::steady_timer> timer;  // made on first use
+    std::uint64_t gen = 0;                      // a timer armed for an older setting is stale
+    time_point at{};                            // {}: none
+    bool expired = false;                       // at has passed (seen by the timer or a check)
+    bool passed() noexcept {
+      if (!expired && at != time_point{} && std::chrono::steady_clock::now() >= at) expired = true;
+      return expired;
+    }
+  };
+  deadline dl[2];  // under mu; [rd], [wr]
+};
+
+struct netfd : pollfd<tcp::socket> {
+  explicit netfd(tcp::socket s) : pollfd(std::move(s)) {
+    std::error_code ec;
+    local = to_string(sock.local_endpoint(ec));
+    remote = to_string(sock.remote_endpoint(ec));
+    sock.set_option(tcp::no_delay(true), ec);  // Go's default for TCP conns
+  }
+  // The peer's FIN was read: later reads return end of stream at once, as Go's do (the
+  // edge-triggered epoll under Asio reports that edge once).
+  go::detail::atomic<bool> read_eof{false};
+  // Reads in a row that had to wait (a hint, relaxed; see read_some).
+  go::detail::atomic<std::uint32_t> read_waits{0};
+  std::string local, remote;
+  std::string addrs() const { return local + "->" + remote; }
+};
+
+struct listenfd : pollfd<tcp::acceptor> {
+  explicit listenfd(tcp::acceptor a) : pollfd(std::move(a)) {
+    std::error_code ec;
+    addr = to_string(sock.local_endpoint(ec));
+  }
+  std::string addr;
+};
+
+struct udpfd : pollfd<udp::socket> {
+  explicit udpfd(udp::socket s) : pollfd(std::move(s)) {
+    std::error_code ec;
+    local = to_string(sock.local_endpoint(ec));
+  }
+  std::string local;
+};
+
+
+
+inline bool would_block(const std::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+// How one attempt ended.
+enum class step { done, again, closed, timeout, failed };
+
+// One attempt: under the mutex, check closed and the deadline, then make the call.
+template <class S, class Call>
+step attempt(pollfd<S>& f, direction d, std::error_code& ec, Call&& call) {
+  std::lock_guard lock(f.mu);
+  if (f.closed.load(go::detail::memory_order_relaxed)) return step::closed;
+  if (f.dl[d].passed()) return step::timeout;
+  call(ec);
+  if (!ec) return step::done;
+  return would_block(ec) ? step::again : step::failed;
+}
+
+// What a park starts: wait for readiness in one direction (accept, write) ...
+struct wait_for {
+  direction d;
+  template <class S, class H>
+  void start(S& sock, H&& h) const {
+    sock.async_wait(d == rd ? S::wait_read : S::wait_write, std::forward<H>(h));
+  }
+};
+// ... or read as soon as data arrives, on the thread that polls: Asio's reactor then
+// needs no epoll_ctl to re-arm the edge-triggered descriptor (a readiness wait does),
+// and the data comes with the wake-up. (Go's loop reads again after the wake-up.)
+struct read_into {
+  asio::mutable_buffer buf;
+  static constexpr direction d = rd;
+  template <class S, class H>
+  void start(S& sock, H&& h) const {
+    sock.async_read_some(buf, std::forward<H>(h));
+  }
+};
+struct receive_from {
+  asio::mutable_buffer buf;
+  udp::endpoint* from;
+  static constexpr direction d = rd;
+  template <class H>
+  void start(udp::socket& sock, H&& h) const {
+    sock.async_receive_from(buf, *from, std::forward<H>(h));
+  }
+};
+
+// How a wait ended: ec (operation_aborted when woken early, see the top of the file)
+// and, for a read, the bytes it read.
+struct wait_result {
+  std::error_code ec;
+  std::size_t n = 0;
+};
+
+// Park until Op completes (or one of the early wake-ups in the comment at the top).
+// Throws ctx's error if ctx ended the wait, unless a read completed with data anyway.
+template <class S, class Op>
+class [[nodiscard]] io_wait {
+ public:
+  io_wait(pollfd<S>& f, Op op, go::detail::ctx_node* ctx) noexcept : f_(f), op_(op), ctx_(ctx) {}
+  io_wait(const io_wait&) = delete;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    gp_ = go::detail::current_g_or_throw("go::net");
+    if (!watch_.arm(ctx_, this, &on_cancel)) {
+      canceled_ = true;
+      return false;
+    }
+    go::detail::park(gp_, h, go::detail::wait_reason::io, &start, this);
+    return true;
+  }
+  wait_result await_resume() {
+    watch_.disarm();
+    if (canceled_ && (!started_ || result_.ec || result_.n == 0)) go::detail::throw_ctx_err(ctx_);
+    if (!started_) result_.ec = asio::error::operation_aborted;  // woken before it started
+    return result_;
+  }
+
+ private:
+  // Asio allocates each operation through the handler's allocator. One operation at a
+  // time belongs to a wait, and Asio frees it before it calls the handler, so the
+  // wait's own buffer holds it: no malloc per wait. (Asio's recycling cache does not
+  // help here: operations start on the workers, outside the io_context's run.)
+  template <class T>
+  struct arena {
+    using value_type = T;
+    io_wait* self;
+    arena(io_wait* w) noexcept : self(w) {}  // NOLINT: implicit, as allocators are
+    template <class U>
+    arena(const arena<U>& o) noexcept : self(o.self) {}  // NOLINT
+    T* allocate(std::size_t n) {
+      if (sizeof(T) * n <= sizeof(self->storage_) && !self->storage_used_) {
+        self->storage_used_ = true;
+        return reinterpret_cast<T*>(self->storage_);
+      }
+      return static_cast<T*>(::operator new(sizeof(T) * n));
+    }
+    void deallocate(T* p, std::size_t) noexcept {
+      if (reinterpret_cast<unsigned char*>(p) == self->storage_)
+        self->storage_used_ = false;
+      else
+        ::operator delete(p);
+    }
+    template <class U>
+    bool operator==(const arena<U>& o) const noexcept { return self == o.self; }
+  };
+
+  struct handler {
+    io_wait* self;
+    using allocator_type = arena<void>;
+    allocator_type get_allocator() const noexcept { return allocator_type(self); }
+    void operator()(const std::error_code& ec, std::size_t n = 0) const {
+      self->result_ = {ec, n};
+      go::detail::io_wait_end(self->gp_);
+      go::detail::ready(self->gp_);  // last touch
+    }
+  };
+
+  // The park's unlock function: the goroutine has unwound; start the operation, unless
+  // a reason to wake has already come.
+  static bool start(go::detail::g*, void* p) noexcept {
+    auto* self = static_cast<io_wait*>(p);
+    pollfd<S>& f = self->f_;
+    std::lock_guard lock(f.mu);
+    if (self->canceled_ || f.closed.load(go::detail::memory_order_relaxed) || f.dl[self->op_.d].passed()) return false;
+    self->started_ = true;
+    go::detail::io_wait_begin(self->gp_);
+    try {
+      self->op_.start(f.sock, handler{self});
+    } catch (...) {
+      go::detail::io_wait_end(self->gp_);
+      self->started_ = false;
+      return false;  // out of memory: resume; the caller tries again
+    }
+    return true;
+  }
+  // Under the context's lock, at most once, never after disarm() returned (ctx_watch).
+  static void on_cancel(void* p) noexcept {
+    auto* self = static_cast<io_wait*>(p);
+    std::lock_guard lock(self->f_.mu);
+    self->canceled_ = true;
+    std::error_code ec;
+    if (self->started_) self->f_.sock.cancel(ec);
+  }
+  pollfd<S>& f_;
+  Op op_;
+  go::detail::ctx_node* ctx_;
+  go::detail::g* gp_ = nullptr;
+  go::detail::ctx_watch watch_;
+  bool started_ = false;   // under f_.mu
+  bool canceled_ = false;  // under f_.mu until the wait ends
+  wait_result result_;
+  alignas(std::max_align_t) unsigned char storage_[256];  // the operation (arena)
+  bool storage_used_ = false;
+};
+
+template <class S, class Op>
+io_wait<S, Op> wait(pollfd<S>& f, Op op, const context& ctx) {
+  return io_wait<S, Op>(f, op, go::detail::ctx_access::canceler(ctx));
+}
+
+// Go's SetReadDeadline / SetWriteDeadline for one direction.
+template <class S>
+void set_deadline(const std::shared_ptr<pollfd<S>>& fp, direction d, time_point t) {
+  pollfd<S>& f = *fp;
+  std::lock_guard lock(f.mu);
+  auto& dl = f.dl[d];
+  ++dl.gen;
+  dl.expired = false;
+  dl.at = t;
+  if (dl.timer) dl.timer->cancel();
+  if (t == time_point{}) return;
+  std::error_code ec;
+  if (t <= std::chrono::steady_clock::now()) {
+    dl.expired = true;
+    f.sock.cancel(ec);  // wake a blocked operation; it sees the deadline
+    return;
+  }
+  if (!dl.timer) dl.timer = std::make_unique<asio::steady_timer>(go::io_context());
+  dl.timer->expires_at(t);
+  // Runs inside a poll of the io_context (a worker). A weak reference: a pending
+  // deadline must not keep a dropped conn alive.
+  dl.timer->async_wait([wf = std::weak_ptr<pollfd<S>>(fp), d, gen = dl.gen](const std::error_code& e) {
+    if (e) return;
+    auto f = wf.lock();
+    if (!f) return;
+    std::lock_guard lock(f->mu);
+    if (f->dl[d].gen != gen) return;  // set again since
+    f->dl[d].expired = true;
+    std::error_code ec2;
+    f->sock.cancel(ec2);
+  });
+}
+
+template <class S>
+void close_fd(pollfd<S>& f) {
+  std::lock_guard lock(f.mu);
+  if (f.closed.exchange(true, go::detail::memory_order_acq_rel)) return;
+  std::error_code ec;
+  for (auto& dl : f.dl)
+    if (dl.timer) dl.timer->cancel();
+  f.sock.close(ec);  // pending waits complete (operation_aborted)
+}
+
+
+// The error a system call's failure is reported as (connection_refused, ...).
+errc classify(const std::error_code& ec);
+// Go's OpError text: "read tcp 127.0.0.1:5000->127.0.0.1:40000: connection reset by peer".
+[[noreturn]] void fail(const char* op, const char* net, const std::string& addrs, step why,
+                       const std::error_code& ec = {});
+
+template <class Fd>
+Fd& live(const std::shared_ptr<Fd>& fd, const char* type, const char* op) {
+  if (!fd) throw error(errc::invalid_argument, std::string("go::net::") + type + "::" + op + " on an empty " + type);
+  return *fd;
+}
+
+
+}  // namespace detail
+
+// Makes the public handles (conn, listener, packet_conn befriend it) from an fd.
+struct access {
+  template <class Handle, class Fd>
+  static Handle make(std::shared_ptr<Fd> fd) {
+    Handle h;
+    h.fd_ = std::move(fd);
+    return h;
+  }
+};
+
+using detail::rd;
+using detail::step;
+using detail::tcp;
+using detail::udp;
+using detail::wr;
+
+}  // namespace go::net
