@@ -102,6 +102,8 @@ class [[nodiscard]] asio_awaiter {
     watch_.disarm();
     return take(std::index_sequence_for<Sig...>{});
   }
+  // First of all: on_cancel touches the members declared after watch_.
+  ~asio_awaiter() { watch_.disarm(); }
 
  private:
   struct handler {
@@ -168,7 +170,7 @@ class [[nodiscard]] asio_awaiter {
   Init init_;
   ArgsTuple args_;
   ctx_hold ctx_;
-  ctx_watch watch_;  // declared after ctx_: disarmed (destroyed) before ctx_ lets the node go
+  ctx_watch watch_;  // declared after ctx_, which keeps the watched node alive
   bool canceled_ = false;
   std::shared_ptr<asio_cancel> cancel_;  // with a ctx only
   g* gp_ = nullptr;

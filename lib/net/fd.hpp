@@ -176,6 +176,7 @@ class [[nodiscard]] io_wait {
  public:
   io_wait(pollfd<S>& f, Op op, go::detail::ctx_node* ctx) noexcept : f_(f), op_(op), ctx_(ctx) {}
   io_wait(const io_wait&) = delete;
+  ~io_wait() { watch_.disarm(); }  // first of all: on_cancel touches the other members
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {

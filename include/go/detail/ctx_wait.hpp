@@ -112,6 +112,7 @@ class ctx_wait {
   ctx_wait() noexcept = default;
   ctx_wait(const ctx_wait&) = delete;
   ctx_wait& operator=(const ctx_wait&) = delete;
+  ~ctx_wait() { disarm(); }  // first of all: on_cancel reads the other members
 
   // Arm for a wait of w in prim under context n (null: a context that is never
   // canceled). Throws the context's error if it is already done.
