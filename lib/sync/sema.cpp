@@ -30,7 +30,7 @@ void sema::release(std::uint32_t n) noexcept {
 }
 
 void sema::cancel(waiter* w) noexcept {
-  (void)cancel_wait(lock_, waiters_, w, [this] { GO_CHECK_INVARIANTS(*this); });
+  (void)cancel_wait(lock_, waiters_, w, [&] { GO_CHECK_INVARIANTS(*this); });
 }
 
 void sema::check() const noexcept {
