@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "go/detail/chan_core.hpp"
+#include "go/detail/context_handle.hpp"  // the context handle, for the ctx forms
 #include "go/detail/park.hpp"
 #include "go/error.hpp"
 #include "go/task.hpp"
@@ -23,7 +24,6 @@ template <class T>
 class send_only;
 template <class T>
 class recv_only;
-class context;
 
 namespace detail {
 template <class T>
@@ -196,8 +196,10 @@ class chan {
   [[nodiscard]] detail::send_awaiter<T> send(T&& v) && { return {std::move(ref_), std::move(v)}; }
   [[nodiscard]] detail::recv_awaiter<T> recv() const& noexcept { return detail::recv_awaiter<T>(c()); }
   [[nodiscard]] detail::recv_awaiter<T> recv() && noexcept { return detail::recv_awaiter<T>(std::move(ref_)); }
-  // Receive and send that a context cancels (defined in go/context.hpp): they throw
-  // go::error with ctx's error once ctx is done.
+  // Receive and send that a context cancels: they throw go::error with ctx's error once
+  // ctx is done. They wait through a select on ctx's done channel, so they need
+  // <go/context.hpp> where they are called (without it: a compile error naming
+  // recv_ctx or send_ctx, never a link error).
   [[nodiscard]] task<std::optional<T>> recv(context ctx) const;
   [[nodiscard]] task<void> send(T v, context ctx) const;
 
@@ -263,7 +265,7 @@ class send_only : public detail::chan_view<T> {
   [[nodiscard]] auto send(T&& v) const& { return this->ch_.send(std::move(v)); }
   [[nodiscard]] auto send(const T& v) && { return std::move(this->ch_).send(v); }
   [[nodiscard]] auto send(T&& v) && { return std::move(this->ch_).send(std::move(v)); }
-  [[nodiscard]] task<void> send(T v, context ctx) const;  // go/context.hpp
+  [[nodiscard]] task<void> send(T v, context ctx) const;  // see chan<T>::send(v, ctx)
   bool try_send(T&& v) const { return this->ch_.try_send(std::move(v)); }
   bool try_send(const T& v) const { return this->ch_.try_send(v); }
   void close() const { this->ch_.close(); }
@@ -276,7 +278,7 @@ class recv_only : public detail::chan_view<T> {
   using detail::chan_view<T>::chan_view;
   [[nodiscard]] auto recv() const& noexcept { return this->ch_.recv(); }
   [[nodiscard]] auto recv() && noexcept { return std::move(this->ch_).recv(); }
-  [[nodiscard]] task<std::optional<T>> recv(context ctx) const;  // go/context.hpp
+  [[nodiscard]] task<std::optional<T>> recv(context ctx) const;  // see chan<T>::recv(ctx)
   try_recv_result<T> try_recv() const { return this->ch_.try_recv(); }
 };
 
@@ -313,6 +315,29 @@ struct chan_access {
   }
 };
 }  // namespace detail
+
+// The context forms. Each calls detail::recv_ctx / send_ctx (go/context.hpp) unqualified,
+// with a detail tag first: argument-dependent lookup finds them where the form is
+// instantiated, so chan.hpp need not see select or the context tree.
+namespace detail {
+struct ctx_op_tag {};
+}  // namespace detail
+template <class T>
+task<std::optional<T>> chan<T>::recv(context ctx) const {
+  return recv_ctx(detail::ctx_op_tag{}, recv_only<T>(*this), std::move(ctx));
+}
+template <class T>
+task<std::optional<T>> recv_only<T>::recv(context ctx) const {
+  return recv_ctx(detail::ctx_op_tag{}, *this, std::move(ctx));
+}
+template <class T>
+task<void> chan<T>::send(T v, context ctx) const {
+  return send_ctx(detail::ctx_op_tag{}, send_only<T>(*this), std::move(v), std::move(ctx));
+}
+template <class T>
+task<void> send_only<T>::send(T v, context ctx) const {
+  return send_ctx(detail::ctx_op_tag{}, *this, std::move(v), std::move(ctx));
+}
 
 namespace detail {
 [[noreturn]] GO_API void throw_makechan_size();

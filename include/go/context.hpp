@@ -193,8 +193,9 @@ task<void> sleep(std::chrono::duration<Rep, Period> d, context ctx) {
 }
 
 namespace detail {
+// chan<T>::recv(ctx) and send(v, ctx) (go/chan.hpp): a select on the channel and done().
 template <class T>
-task<std::optional<T>> recv_ctx(recv_only<T> ch, context ctx) {
+task<std::optional<T>> recv_ctx(ctx_op_tag, recv_only<T> ch, context ctx) {
   if (ctx.err()) throw_err_of(ctx);
   auto done = ctx.done();
   auto r = co_await select(go::recv(ch), go::recv(done));
@@ -203,29 +204,12 @@ task<std::optional<T>> recv_ctx(recv_only<T> ch, context ctx) {
 }
 
 template <class T>
-task<void> send_ctx(send_only<T> ch, T v, context ctx) {
+task<void> send_ctx(ctx_op_tag, send_only<T> ch, T v, context ctx) {
   if (ctx.err()) throw_err_of(ctx);
   auto done = ctx.done();
   auto r = co_await select(go::send(ch, std::move(v)), go::recv(done));
   if (r.index() == 1) throw_err_of(ctx);
 }
 }  // namespace detail
-
-template <class T>
-task<std::optional<T>> chan<T>::recv(context ctx) const {
-  return detail::recv_ctx<T>(*this, std::move(ctx));
-}
-template <class T>
-task<std::optional<T>> recv_only<T>::recv(context ctx) const {
-  return detail::recv_ctx<T>(*this, std::move(ctx));
-}
-template <class T>
-task<void> chan<T>::send(T v, context ctx) const {
-  return detail::send_ctx<T>(*this, std::move(v), std::move(ctx));
-}
-template <class T>
-task<void> send_only<T>::send(T v, context ctx) const {
-  return detail::send_ctx<T>(*this, std::move(v), std::move(ctx));
-}
 
 }  // namespace go

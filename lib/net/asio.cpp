@@ -10,7 +10,7 @@ namespace go {
 
 namespace detail {
 
-asio::io_context& current_io_context() { return current_sched_or_throw("go::io_context")->poller().context(); }
+asio::io_context& current_io_context() { return current_sched_or_throw("go::io_context")->io.get().context(); }
 
 void post_cancel(std::shared_ptr<asio_cancel> c) noexcept {
   try {

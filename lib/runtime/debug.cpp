@@ -305,14 +305,10 @@ void sched::dump(std::string& out, bool frames, bool only_running, const char* s
       hidden = global.size();
       for (const auto& pp : ps) hidden += pp->q.size() + (pp->runnext.load(memory_order_relaxed) ? 1 : 0);
     }
-    for (const auto& pp : ps) {
-      pp->reg_lock.lock();
-      for (g* gp : pp->parked) {
-        const g_status st = gp->status.load(memory_order_relaxed);
-        if (st == g_status::waiting || (frames && st == g_status::runnable)) gs.push_back(snap(*this, gp, frames));
-      }
-      pp->reg_lock.unlock();
-    }
+    parked.for_each([&](g* gp) {
+      const g_status st = gp->status.load(memory_order_relaxed);
+      if (st == g_status::waiting || (frames && st == g_status::runnable)) gs.push_back(snap(*this, gp, frames));
+    });
   }
   std::sort(gs.begin() + (self ? 1 : 0), gs.end(), [](const gsnap& a, const gsnap& b) { return a.id < b.id; });
   const bool us = opts.block_profile;  // wait_since is the park's clock in us then
@@ -326,22 +322,17 @@ bool sched::deadlocked() const {
   if (stopping() || idlers.unparked() != 0 || !global.empty()) return false;
   for (const auto& pp : ps)
     if (!pp->q.empty() || pp->runnext.load(memory_order_acquire)) return false;
-  if (earliest_timer() != never) return false;  // a timer may wake someone
-  if (netpoll* np = net(); np && np->has_waiters()) return false;
+  if (timers.earliest() != never) return false;  // a timer may wake someone
+  if (netpoll* np = io.net(); np && np->has_waiters()) return false;
   std::uint64_t waiting = 0;
-  for (const auto& pp : ps) {
-    pp->reg_lock.lock();
-    for (g* gp : pp->parked) {
-      if (gp->status.load(memory_order_relaxed) != g_status::waiting) continue;
-      const wait_reason why = gp->reason.load(memory_order_relaxed);
-      if (why == wait_reason::blocking || why == wait_reason::io) {  // a thread or the kernel will wake it
-        pp->reg_lock.unlock();
-        return false;
-      }
-      ++waiting;
-    }
-    pp->reg_lock.unlock();
-  }
+  const bool wakeable = parked.any_of([&](const g* gp) {
+    if (gp->status.load(memory_order_relaxed) != g_status::waiting) return false;
+    const wait_reason why = gp->reason.load(memory_order_relaxed);
+    if (why == wait_reason::blocking || why == wait_reason::io) return true;  // a thread or the kernel will wake it
+    ++waiting;
+    return false;
+  });
+  if (wakeable) return false;
   const runtime_stats st = stats();
   return st.live > 0 && waiting == st.live;
 }

@@ -16,6 +16,7 @@
 
 #include "go/runtime.hpp"
 #include "runtime/sched.hpp"
+#include "runtime/worker.hpp"
 
 namespace go::detail {
 
@@ -80,7 +81,7 @@ void sched::start(g* gp) {
   gp->status.store(g_status::runnable, memory_order_relaxed);
   worker_tls& t = tls();
   if (t.cur) gp->creator = t.cur->id;  // the dump's "created by ... in goroutine N"
-  if (t.s == this && t.pp) {  // (a locked goroutine's thread holds no P: the outside path)
+  if (t.s == this && t.w) {  // (a locked goroutine's thread holds no P: the outside path)
     p& pp = *t.pp;
     if (pp.goid_next == pp.goid_end) {
       pp.goid_next = goid_gen_.fetch_add(goid_batch, memory_order_relaxed) + 1;  // only uniqueness matters
@@ -90,7 +91,7 @@ void sched::start(g* gp) {
     pp.spawned.inc();
     if (GO_UNLIKELY(diag.load(memory_order_relaxed))) diag_ready(gp, /*spawned=*/true);
     // Go's newproc: the new g runs next. Wake a worker only if that left stealable work.
-    if (runq_put(pp, gp, /*next=*/true)) idlers.notify_one();
+    if (t.w->put(gp, /*next=*/true)) idlers.notify_one();
     return;
   }
   {
@@ -111,8 +112,8 @@ void ready(g* gp) noexcept { gp->owner->ready(gp); }
 GO_ALWAYS_INLINE void sched::ready_to_p(g* gp) noexcept {
   worker_tls& t = tls();
   bool stealable = true;
-  if (t.s == this && t.pp)
-    stealable = runq_put(*t.pp, gp, /*next=*/true);  // Go's ready(): runnext of the readier's P
+  if (t.s == this && t.w)
+    stealable = t.w->put(gp, /*next=*/true);  // Go's ready(): runnext of the readier's P
   else
     global.push(gp);
   if (stealable && !stopping()) idlers.notify_one();
@@ -133,6 +134,53 @@ GO_NOINLINE void sched::ready_slow(g* gp) noexcept {
   ready_to_p(gp);
 }
 
+// The rest of diag_ready (sched.hpp): the block profile accounts the wait (before a stamp
+// reuses wait_since), the latency stamps the g, the trace records the arrow's tail.
+GO_NOINLINE void sched::diag_ready_slow(g* gp, trace_kind kind) noexcept {
+  const std::uint8_t d = diag.load(memory_order_relaxed);
+  if ((d & diag_profile) && kind == trace_kind::ready) profile_block(gp);
+  if (d & diag_latency) stamp_ready(gp);
+  if (d & diag_trace) trace_ready(gp, kind);
+}
+
+// The tail of a trace arrow. Inside a run on this P it has no time of its own (the run's
+// start) and goes straight into the P's buffer; elsewhere it reads the clock.
+// The arrow's id: the goroutine and the count of its readies, which its next run reports
+// (the readier owns the parked g until the ready publishes it).
+void sched::trace_ready(g* gp, trace_kind kind) noexcept {
+  if (GO_LIKELY(trace_ready_in_run(gp, kind))) return;
+  trace_ready_slow(gp, kind);
+}
+
+// A ready outside a run (its own clock read), or one that fills the P's chunk.
+GO_NOINLINE void sched::trace_ready_slow(g* gp, trace_kind kind) noexcept {
+  const std::uint32_t stamp = ++gp->trace_seq;
+  p* pp = tls_.s == this ? tls_.pp : nullptr;
+  const bool from_blocking = gp->reason.load(memory_order_relaxed) == wait_reason::blocking;
+  if (pp && pp->trace.run_t0 != 0) {
+    pp->trace.add_ready_in_run(kind == trace_kind::spawn, gp->id, stamp, from_blocking);
+    return;
+  }
+  trace_ev e;
+  e.kind = kind;
+  e.goid = gp->id;
+  e.stamp = stamp;
+  e.from_blocking = from_blocking;
+  e.own_time = 1;
+  e.t0 = trace_clock();
+  trace_add(e);
+}
+
+void sched::stamp_park(g* gp) noexcept { gp->wait_since.store(static_cast<std::uint32_t>(nanotime() / 1000), memory_order_relaxed); }
+
+void sched::stamp_ready(g* gp) noexcept { gp->wait_since.store(static_cast<std::uint32_t>(nanotime()), memory_order_relaxed); }
+
+void sched::record_latency(p& pp, g* gp) noexcept {
+  const std::uint32_t ns = static_cast<std::uint32_t>(nanotime()) - gp->wait_since.load(memory_order_relaxed);
+  const int bucket = ns == 0 ? 0 : 31 - __builtin_clz(ns);
+  pp.latency[bucket].inc();
+}
+
 void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, void* arg) noexcept {
   worker_tls& t = tls();
   gp->resume_point = h;
@@ -147,32 +195,13 @@ void park(g* gp, std::coroutine_handle<> h, wait_reason why, unlock_fn unlockf, 
   gp->status.store(g_status::waiting, memory_order_relaxed);  // before unlockf publishes the g
   // Registered on its first park only: a g that never parks is always in a run queue or
   // running, where the shutdown finds it without a registry.
-  if (gp->reg_shard < 0) s->register_parked(t.pp ? *t.pp : *s->ps[0], gp);  // (a locked thread has no P)
+  if (gp->reg_shard < 0) s->parked.add(t.pp ? t.pp->id : 0, gp);  // (a locked thread has no P)
 }
 
 void yield_current(std::coroutine_handle<> h) {
   g* gp = current_g_or_throw("go::yield");
   gp->resume_point = h;
   tls().after = after_resume::yield;
-}
-
-void sched::register_parked(p& pp, g* gp) noexcept {
-  pp.reg_lock.lock();
-  gp->reg_shard = static_cast<std::int16_t>(pp.id);
-  gp->reg_index = static_cast<std::uint32_t>(pp.parked.size());
-  pp.parked.push_back(gp);  // a bad_alloc here is out of memory: terminate, like Go's throw
-  pp.reg_lock.unlock();
-}
-
-void sched::unregister(g* gp) noexcept {
-  p& pp = *ps[static_cast<unsigned>(gp->reg_shard)];
-  pp.reg_lock.lock();
-  g* moved = pp.parked.back();  // swap-remove: O(1), order does not matter
-  pp.parked[gp->reg_index] = moved;
-  moved->reg_index = gp->reg_index;
-  pp.parked.pop_back();
-  gp->reg_shard = -1;
-  pp.reg_lock.unlock();
 }
 
 namespace {
@@ -184,7 +213,7 @@ void free_finished(g* gp, std::uint8_t state) noexcept {
 }  // namespace
 
 void sched::exit(g* gp, bool killed) noexcept {
-  if (gp->reg_shard >= 0) unregister(gp);
+  parked.remove(gp);
   worker_tls& t = tls();
   if (t.s == this && t.pp)
     t.pp->exited.inc();

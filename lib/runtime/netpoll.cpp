@@ -9,7 +9,6 @@
 #include <exception>
 
 #include "go/detail/timer.hpp"
-#include "runtime/sched.hpp"
 
 namespace go::detail {
 
@@ -74,53 +73,6 @@ void netpoll::interrupt() noexcept {
   } catch (...) {
     // Out of memory: the poller wakes at its deadline or with the next completion.
   }
-}
-
-// -- the scheduler's side --
-
-netpoll* sched::net() const noexcept { return net_ptr_.load(memory_order_acquire); }
-
-netpoll& sched::poller() {
-  if (netpoll* np = net()) return *np;
-  std::lock_guard lock(net_mu_);
-  if (!net_) {
-    if (stopping()) throw error(errc::runtime_stopped, "go: I/O on a runtime that is stopping or stopped");
-    net_ = std::make_unique<netpoll>();
-    idlers.set_breaker([](void* np) noexcept { static_cast<netpoll*>(np)->interrupt(); }, net_.get());
-    net_ptr_.store(net_.get(), memory_order_release);
-  }
-  return *net_;
-}
-
-// A goroutine is about to wait for I/O. If a worker sleeps as the timed sleeper without
-// polling (it looked before there was I/O to wait for), wake it: it sleeps again, this
-// time in the poller. The seq_cst increment and load pair with the timed sleeper's
-// seq_cst CAS of timed_sleeper_ and its load of the waiter count (park_worker): either
-// it sees this waiter, or we see it.
-void sched::io_wait_begin() noexcept {
-  netpoll* np = net();
-  np->wait_begin();
-  int sleeper = timed_sleeper_.load(memory_order_seq_cst);
-  if (sleeper >= 0 && idlers.poller() != sleeper) idlers.wake(static_cast<unsigned>(sleeper));
-}
-
-void io_wait_begin(g* gp) noexcept { gp->owner->io_wait_begin(); }
-void io_wait_end(g* gp) noexcept { gp->owner->net()->wait_end(); }
-
-// A worker out of work: run the I/O completions that are ready; the goroutines they
-// ready land on pp. Cheap when nobody waits for I/O or someone else is polling.
-bool sched::poll_io() noexcept {
-  netpoll* np = net();
-  if (!np || !np->has_waiters()) return false;
-  const std::size_t n = np->poll();
-  if (n > 0 && GO_UNLIKELY(trace.on())) {
-    trace_ev e;
-    e.kind = trace_kind::poll;
-    e.t0 = trace_clock();
-    e.count = static_cast<std::uint32_t>(n);
-    trace_add(e);
-  }
-  return n > 0;
 }
 
 }  // namespace go::detail

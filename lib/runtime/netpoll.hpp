@@ -6,7 +6,7 @@
 //   - a worker out of local and global work polls without blocking before it steals
 //     (and again every few microseconds while it spins): the readied goroutines land
 //     on its own P and it runs them itself, with no thread hop;
-//   - the timed sleeper (sched::park_worker), when goroutines wait for I/O, sleeps in the
+//   - the timed sleeper (worker::park), when goroutines wait for I/O, sleeps in the
 //     poller instead of on its futex, bounded by the earliest timer; a wakeup
 //     (idle::unpark) interrupts it by posting an empty handler;
 //   - sysmon polls when nobody has for 10 ms (every worker busy in long goroutines).
@@ -41,7 +41,7 @@ class netpoll {
   asio::io_context& context() noexcept { return ioc_; }
 
   // Goroutines waiting for an I/O completion (Go's netpollWaiters): nobody polls while
-  // it is 0. seq_cst: begin pairs with the timed sleeper's look (sched::io_wait_begin).
+  // it is 0. seq_cst: begin pairs with the timed sleeper's look (poller::wait_begin, timed_sleeper.hpp).
   void wait_begin() noexcept { waiters_.fetch_add(1, memory_order_seq_cst); }
   void wait_end() noexcept { waiters_.fetch_sub(1, memory_order_relaxed); }
   bool has_waiters() const noexcept { return waiters_.load(memory_order_seq_cst) > 0; }

@@ -2,20 +2,17 @@
 // queue, runnext slot and caches. Each worker thread holds exactly one P for its life.
 //
 // Fields and who may touch them:
-//   runq               see runq.hpp (owner pushes/pops, any P steals)
+//   q                  the local run queue (runq.hpp): any P steals through it; only the
+//                      owner's worker pushes and pops, through its runq::local handle
 //   runnext            owner stores (exchange) and takes; thieves take by CAS. acquire on
 //                      every take pairs with the release of the exchange that put it.
 //   schedtick          owner writes (relaxed store); sysmon reads it to see progress.
 //   cur_goid           owner writes; sysmon and stats read (relaxed, diagnostic).
 //   counters           owner writes (relaxed store of load+1: no RMW on the hot path);
 //                      stats read them relaxed.
-//   runnext_streak,    owner only.
-//   rng, goid_next/end, steal_seen,
-//   frames
+//   rng, goid_next/end,
+//   frames             owner only (whoever runs a g on this P: its worker).
 //   timers             the P's timer heap, with its own lock (timers.hpp)
-//   reg_lock/parked    the parked-goroutine registry shard of this P: protected by reg_lock
-//                      (any thread may unregister a g that registered here). A g's
-//                      reg_index is its position in `parked`.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +38,7 @@ struct p_counter {
 };
 
 struct p {
-  p(unsigned id_, unsigned nprocs, frame_central& central) : id(id_), steal_seen(nprocs), frames(central) {}
+  p(unsigned id_, frame_central& central) : id(id_), frames(central) {}
 
   const unsigned id;
   runq q;
@@ -51,15 +48,8 @@ struct p {
   // A g this P's worker holds while it waits for a stop of the world to end (the dump
   // lists it with the queued ones); written by the owner with the world running.
   g* in_hand = nullptr;
-  std::uint32_t runnext_streak = 0;
   std::uint64_t rng = 0;
   std::uint64_t goid_next = 0, goid_end = 0;
-  std::vector<std::uint64_t> steal_seen;  // owner only: other Ps' schedticks when we last looked
-  // Owner only: we parked with a deadline to see whether a P with queued work is stuck
-  // in one goroutine (park_worker); how long the next such watch lasts (backs off).
-  bool watching = false;
-  std::int64_t watch_until = 0;  // when the watch ends (nanotime)
-  std::int64_t watch_ns = 0;
   p_counter spawned, exited, steals, parks;
   p_counter yields;                    // go::yield()s (parks are runs - exits - yields)
   p_counter latency[40];               // runtime_options::sched_latency: log2 buckets of ns
@@ -73,9 +63,6 @@ struct p {
   frame_cache frames;
 
   timer_heap timers;  // any thread may add or stop; see timers.hpp
-
-  spinlock reg_lock{lock_rank::registry};
-  std::vector<g*> parked;  // protected by reg_lock
 
   std::uint32_t fastrand() noexcept {  // wyrand; owner only
     rng += 0xa0761d6478bd642full;

@@ -10,8 +10,12 @@
 // check() verifies the first invariant from the owner's side (GO_CHECK_INVARIANTS after
 // each owner operation in checking builds).
 //
-// Who may call what: push_back, pop, take_half and steal_into's destination side are
-// owner-only; steal_into (as the victim), size and empty may be called by any P.
+// Who may call what, as types (tokio's Local/Steal): runq's own public interface is
+// the stealer's side (steal_into, size, empty), which any P may use. The owner's
+// operations (push_back, pop, take_half) are reached only through runq::local, a
+// non-copyable handle of which at most one exists per queue (the P's worker holds it;
+// claiming a second is fatal in checking builds). steal_into fills the thief's own queue,
+// so it takes the thief's local handle.
 //
 // Memory orderings (each pair is named again where it is used):
 //   - owner's release store of tail_ -> thief's acquire load of tail_: a thief that sees
@@ -27,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "go/detail/assert.hpp"
 #include "go/detail/atomic.hpp"
@@ -36,6 +41,8 @@ namespace go::detail {
 
 class runq {
  public:
+  class local;
+
 #ifdef GO_TEST_SMALL_QUEUES
   // A tiny queue so the overflow and steal paths run all the time in tests (tokio uses 4
   // under loom for the same reason).
@@ -46,15 +53,26 @@ class runq {
   static constexpr std::uint32_t capacity = 256;
 #endif
 
-  // Owner only. False if full (the caller moves half to the global queue).
-  bool push_back(g* gp) noexcept {
-    std::uint32_t h = head_.load(memory_order_acquire);  // pairs with release CAS in steal_into()
-    std::uint32_t t = tail_.load(memory_order_relaxed);   // only we write tail_
-    if (t - h >= capacity) return false;
-    slots_[t % capacity].store(gp, memory_order_relaxed);
-    tail_.store(t + 1, memory_order_release);  // pairs with acquire load of tail_ in steal_into()
-    GO_CHECK_INVARIANTS(*this);
-    return true;
+  // Called by the thief, which owns dst (dst must be empty). Moves half of this queue
+  // (rounded up) into dst and returns one of them to run, or null if there was nothing.
+  g* steal_into(local& dst) noexcept;
+
+  // Any P; a snapshot.
+  std::uint32_t size() const noexcept {
+    for (;;) {
+      std::uint32_t h = head_.load(memory_order_acquire);
+      std::uint32_t t = tail_.load(memory_order_acquire);
+      if (head_.load(memory_order_acquire) == h) return t - h;
+    }
+  }
+  bool empty() const noexcept { return size() == 0; }
+
+  // The queued gs, oldest first, for the goroutine dump: only with the world stopped
+  // (no owner pushes or pops, no thief steals meanwhile).
+  template <class F>
+  void for_each_stopped(F&& f) const {
+    const std::uint32_t h = head_.load(memory_order_acquire), t = tail_.load(memory_order_acquire);
+    for (std::uint32_t i = h; i != t; ++i) f(slots_[i % capacity].load(memory_order_relaxed));
   }
 
   // Owner only (of this queue): 0 <= tail_ - head_ <= capacity. Thieves only advance
@@ -65,15 +83,20 @@ class runq {
     GO_INVARIANT(t - h <= capacity, "runq: more gs queued than the capacity (or head passed tail)");
   }
 
-  // The queued gs, oldest first, for the goroutine dump: only with the world stopped
-  // (no owner pushes or pops, no thief steals meanwhile).
-  template <class F>
-  void for_each_stopped(F&& f) const {
-    const std::uint32_t h = head_.load(memory_order_acquire), t = tail_.load(memory_order_acquire);
-    for (std::uint32_t i = h; i != t; ++i) f(slots_[i % capacity].load(memory_order_relaxed));
+ private:
+  // The owner's operations, through runq::local.
+  // False if full (the caller moves half to the global queue).
+  bool push_back(g* gp) noexcept {
+    std::uint32_t h = head_.load(memory_order_acquire);  // pairs with release CAS in steal_into()
+    std::uint32_t t = tail_.load(memory_order_relaxed);   // only we write tail_
+    if (t - h >= capacity) return false;
+    slots_[t % capacity].store(gp, memory_order_relaxed);
+    tail_.store(t + 1, memory_order_release);  // pairs with acquire load of tail_ in steal_into()
+    GO_CHECK_INVARIANTS(*this);
+    return true;
   }
 
-  // Owner only. The oldest g, or null.
+  // The oldest g, or null.
   g* pop() noexcept {
     std::uint32_t h = head_.load(memory_order_acquire);  // pairs with release CAS in steal_into()
     for (;;) {
@@ -89,7 +112,7 @@ class runq {
     }
   }
 
-  // Owner only, queue full: take the older half into out[] (Go's runqputslow). Returns
+  // Queue full: take the older half into out[] (Go's runqputslow). Returns
   // how many were taken (capacity / 2), or 0 if thieves emptied it meanwhile.
   std::uint32_t take_half(g** out) noexcept {
     std::uint32_t h = head_.load(memory_order_acquire);
@@ -102,9 +125,7 @@ class runq {
     return n;
   }
 
-  // Called by the thief, which owns dst (dst must be empty). Moves half of this queue
-  // (rounded up) into dst and returns one of them to run, or null if there was nothing.
-  g* steal_into(runq& dst) noexcept {
+  g* steal_into_queue(runq& dst) noexcept {
     std::uint32_t dt = dst.tail_.load(memory_order_relaxed);  // we own dst
     std::uint32_t n;
     for (;;) {
@@ -129,20 +150,43 @@ class runq {
     return gp;
   }
 
-  // Any P; a snapshot.
-  std::uint32_t size() const noexcept {
-    for (;;) {
-      std::uint32_t h = head_.load(memory_order_acquire);
-      std::uint32_t t = tail_.load(memory_order_acquire);
-      if (head_.load(memory_order_acquire) == h) return t - h;
-    }
-  }
-  bool empty() const noexcept { return size() == 0; }
-
- private:
   alignas(64) atomic<std::uint32_t> head_{0};
   atomic<std::uint32_t> tail_{0};
   atomic<g*> slots_[capacity] = {};
+  bool owned_ = false;  // a runq::local exists; written by its constructor and destructor only
 };
+
+// The owner's handle (tokio's Local): the only way to push, pop or take half. Move-only;
+// at most one per queue.
+class runq::local {
+ public:
+  explicit local(runq& q) noexcept : q_(&q) {
+    GO_ASSERT(!q.owned_, "runq: a second owner handle for one queue");
+    q.owned_ = true;
+  }
+  local(local&& o) noexcept : q_(std::exchange(o.q_, nullptr)) {}
+  local& operator=(local&&) = delete;
+  local(const local&) = delete;
+  ~local() {
+    if (q_) q_->owned_ = false;
+  }
+
+  // False if full (the caller moves half to the global queue).
+  bool push_back(g* gp) noexcept { return q_->push_back(gp); }
+  // The oldest g, or null.
+  g* pop() noexcept { return q_->pop(); }
+  // Queue full: take the older half into out[] (Go's runqputslow); how many, or 0 if
+  // thieves emptied it meanwhile.
+  std::uint32_t take_half(g** out) noexcept { return q_->take_half(out); }
+  std::uint32_t size() const noexcept { return q_->size(); }
+  bool empty() const noexcept { return q_->empty(); }
+  // The stealer's side of the same queue.
+  runq& queue() const noexcept { return *q_; }
+
+ private:
+  runq* q_;
+};
+
+inline g* runq::steal_into(local& dst) noexcept { return steal_into_queue(dst.queue()); }
 
 }  // namespace go::detail

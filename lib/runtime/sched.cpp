@@ -27,6 +27,7 @@
 #include "go/detail/assert.hpp"
 #include "runtime/sched.hpp"
 #include "runtime/netpoll.hpp"
+#include "runtime/worker.hpp"
 
 namespace go::detail {
 
@@ -104,12 +105,14 @@ sched::sched(runtime_options o, runtime* owner)
       nprocs(o.procs),
       opts(std::move(o)),
       idlers(nprocs),
+      parked(nprocs),
       blocking(opts.max_blocking_threads, opts.blocking_keep_alive, opts.thread_name + "-blk") {
-  for (unsigned i = 0; i < nprocs; ++i) ps.push_back(std::make_unique<p>(i, nprocs, central));
+  for (unsigned i = 0; i < nprocs; ++i) ps.push_back(std::make_unique<p>(i, central));
   for (std::uint32_t c = 1; c <= nprocs; ++c)
     if (std::gcd(c, nprocs) == 1) coprimes_.push_back(c);
-  workers_.reserve(nprocs);
-  for (unsigned i = 0; i < nprocs; ++i) workers_.emplace_back([this, i] { worker_main(i); });
+  for (unsigned i = 0; i < nprocs; ++i) workers_.push_back(std::make_unique<worker>(*this, *ps[i]));
+  threads_.reserve(nprocs);
+  for (unsigned i = 0; i < nprocs; ++i) threads_.emplace_back([w = workers_[i].get()] { w->main(); });
   sysmon_ = std::thread([this] { sysmon_main(); });
   {
     std::lock_guard lock(live_mu);
@@ -147,7 +150,7 @@ void sched::stop() {
   }
   stw_cv_.notify_all();
   idlers.notify_all();                                 // (2)
-  for (auto& w : workers_) w.join();
+  for (auto& t : threads_) t.join();
   stop_locked_threads();  // after the workers: a locked goroutine finishes its step
   try {
     (void)trace.stop(*this);  // GOCORO_TRACE's, or one the program left on
@@ -183,27 +186,23 @@ void sched::kill(g* gp) noexcept {
 void sched::destroy_remaining() noexcept {
   for (bool found = true; found;) {
     found = false;
-    for (auto& pp : ps) {
-      if (g* gp = pp->runnext.exchange(nullptr, memory_order_acquire)) kill(gp), found = true;
-      while (g* gp = pp->q.pop()) kill(gp), found = true;
+    for (unsigned i = 0; i < nprocs; ++i) {
+      if (g* gp = ps[i]->runnext.exchange(nullptr, memory_order_acquire)) kill(gp), found = true;
+      while (g* gp = workers_[i]->local_queue().pop()) kill(gp), found = true;
     }
     while (g* gp = global.pop()) kill(gp), found = true;
-    for (auto& pp : ps) {
-      for (;;) {
-        // Only waiting gs: a registered g that is runnable sits in a queue (readied by a
-        // destructor during this pass) and is destroyed from there in the next pass.
-        g* victim = nullptr;
-        pp->reg_lock.lock();
-        for (g* it : pp->parked)
-          if (it->status.load(memory_order_relaxed) == g_status::waiting) {
-            victim = it;
-            break;
-          }
-        pp->reg_lock.unlock();
-        if (!victim) break;
-        kill(victim);
-        found = true;
-      }
+    for (;;) {
+      // Only waiting gs: a registered g that is runnable sits in a queue (readied by a
+      // destructor during this pass) and is destroyed from there in the next pass.
+      g* victim = nullptr;
+      parked.any_of([&](g* it) {
+        if (it->status.load(memory_order_relaxed) != g_status::waiting) return false;
+        victim = it;
+        return true;
+      });
+      if (!victim) break;
+      kill(victim);
+      found = true;
     }
   }
 }
@@ -224,8 +223,8 @@ runtime_stats sched::stats() const {
   st.worker_unparks = idlers.unparks();
   st.long_running = long_running_.load(memory_order_relaxed);
   st.global_queue = global.size();
-  st.timers_fired = timers_fired_.load(memory_order_relaxed);
-  if (netpoll* np = net()) st.poller_wakeups = np->wakeups();
+  st.timers_fired = timers.fired();
+  if (netpoll* np = io.net()) st.poller_wakeups = np->wakeups();
   std::uint64_t by_reason[256] = {};
   for (const auto& pp : ps) {
     // Every run ends in a park, a yield or an exit (a park its unlock function cancels
@@ -235,12 +234,11 @@ runtime_stats sched::stats() const {
     for (std::size_t i = 0; i < st.sched_latency.size(); ++i) st.sched_latency[i] += pp->latency[i].get();
     if (pp->cur_goid.load(memory_order_relaxed)) ++st.running;
     st.runnable += pp->q.size() + (pp->runnext.load(memory_order_relaxed) ? 1 : 0);
-    pp->reg_lock.lock();
-    for (const g* gp : pp->parked)
-      if (gp->status.load(memory_order_relaxed) == g_status::waiting)
-        ++by_reason[static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed))];
-    pp->reg_lock.unlock();
   }
+  parked.for_each([&](const g* gp) {
+    if (gp->status.load(memory_order_relaxed) == g_status::waiting)
+      ++by_reason[static_cast<std::uint8_t>(gp->reason.load(memory_order_relaxed))];
+  });
   st.runnable += st.global_queue;
   for (unsigned r = 0; r < 256; ++r) {
     if (!by_reason[r]) continue;

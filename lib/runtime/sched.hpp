@@ -1,5 +1,10 @@
 // sched: the state of one runtime (Go's schedt plus allp): the Ps, the global queue,
-// the idle workers, the blocking pool, sysmon, and the start/stop steps.
+// the idle workers, the blocking pool, sysmon, and the start/stop steps. Its roles are
+// types that own their state, each in the file named after it: worker (the M loop,
+// worker.hpp), timer_set (every P's timers and the timed sleeper, timer_set.hpp),
+// registry (the parked goroutines, registry.hpp), poller (the netpoll driver,
+// poller.hpp), tracer (trace.hpp). The goroutine lifecycle is goroutine.cpp, the
+// diagnostics debug.cpp, sysmon sysmon.cpp.
 //
 // Threads: one worker (M) per P, bound for life (a blocking call never holds a P, it
 // goes to the blocking pool, so Ms need not hand Ps around as Go's do); one sysmon
@@ -22,10 +27,14 @@
 #include "runtime/idle.hpp"
 #include "runtime/inject.hpp"
 #include "runtime/p.hpp"
+#include "runtime/poller.hpp"
+#include "runtime/registry.hpp"
+#include "runtime/timer_set.hpp"
 
 namespace go::detail {
 class netpoll;
 class sched;
+class worker;
 
 // The thread of a goroutine that called lock_os_thread (lib/runtime/locked.cpp).
 struct locked_thread {
@@ -62,6 +71,7 @@ enum class after_resume : std::uint8_t {
 struct worker_tls {
   sched* s = nullptr;
   p* pp = nullptr;
+  worker* w = nullptr;          // pp's worker (the owner of its run queue)
   g* cur = nullptr;             // the g being resumed, or null between gs
   unlock_fn unlockf = nullptr;  // the park of cur: set by park(), run by execute()
   void* unlock_arg = nullptr;
@@ -96,23 +106,6 @@ class sched {
   GO_NOINLINE void ready_plain(g* gp) noexcept;
   GO_NOINLINE void ready_slow(g* gp) noexcept;
   GO_ALWAYS_INLINE void ready_to_p(g* gp) noexcept;
-  void register_parked(p& pp, g* gp) noexcept;
-  void unregister(g* gp) noexcept;
-
-  // -- scheduling (proc.cpp) --
-  void worker_main(unsigned id);
-  // Put gp on pp's queue: in runnext (kicking the old one to the tail) or at the tail.
-  // Returns whether other Ps can now steal something new, i.e. whether it is worth
-  // waking one: a g only in runnext is not (tokio's LIFO-slot rule).
-  bool runq_put(p& pp, g* gp, bool next) noexcept;
-
-  // -- timers (proc.cpp) --
-  // Put t in pp's heap, and wake a sleeping worker if t is due before it planned to wake.
-  void add_timer(p& pp, timer_node* t, std::int64_t when) noexcept;
-  // Fire pp's timers that are due at now (any thread may). True if it readied a g.
-  bool run_timers(p& pp, std::int64_t now) noexcept;
-  // The earliest deadline over every P's heap (never if none).
-  std::int64_t earliest_timer() const noexcept;
 
   // -- stop and stats (sched.cpp) --
   void stop();
@@ -128,11 +121,6 @@ class sched {
   locked_thread* find_locked(const g* gp) noexcept;  // under locked_mu_
   void ready_locked(g* gp) noexcept;  // ready() of a locked goroutine: to its thread
   void stop_locked_threads() noexcept;
-
-  // -- netpoll (netpoll.cpp): the poller, made on first use --
-  netpoll& poller();
-  netpoll* net() const noexcept;  // null until first use
-  void io_wait_begin() noexcept;
 
   // -- sysmon (sysmon.cpp) --
   void sysmon_main();
@@ -197,20 +185,12 @@ class sched {
   std::vector<std::unique_ptr<p>> ps;
   inject global;
   idle idlers;
+  registry parked;  // every g that has parked once and not exited (registry.hpp)
+  timer_set timers{*this};  // every P's timers and the timed sleeper (timer_set.hpp)
+  poller io{*this};         // the netpoll, made on first use (poller.hpp)
   blocking_pool blocking;
 
  private:
-  g* find_runnable(p& pp, unsigned id, bool& searching);
-  g* take_global(p& pp) noexcept;
-  g* steal(p& pp, bool patient) noexcept;
-  g* spin_for_work(p& pp) noexcept;
-  bool watch_others(p& pp) noexcept;
-  bool work_to_take(const p& pp) const noexcept;
-  GO_ALWAYS_INLINE void execute(p& pp, g* gp) noexcept;
-  GO_ALWAYS_INLINE void execute_diag(p& pp, g* gp) noexcept;
-  template <bool Diag>
-  GO_ALWAYS_INLINE void run_g(p& pp, g* gp) noexcept;
-  GO_NOINLINE void runq_overflow(p& pp, g* gp) noexcept;
   void destroy_remaining() noexcept;
   void kill(g* gp) noexcept;
   void schedtrace_line(std::chrono::steady_clock::time_point start) const;
@@ -219,32 +199,18 @@ class sched {
   void profile_block(g* gp) noexcept;  // ready() with the block profile: account the wait
   void record_latency(p& pp, g* gp) noexcept;
 
-  bool run_all_timers() noexcept;
-  bool poll_io() noexcept;
-  void park_worker(p& pp, unsigned id, bool searching) noexcept;
-
-  // The timed sleeper (Go's sched.pollUntil): at most one sleeping worker sleeps with a
-  // deadline, the earliest timer when it went to sleep; the others sleep until woken.
-  // poll_until_ is its deadline, or never while it is still deciding (see park_worker).
-  atomic<int> timed_sleeper_{-1};
-  atomic<std::int64_t> poll_until_{never};
-
   std::vector<std::uint32_t> coprimes_;  // numbers coprime to nprocs: steal strides
   std::mutex outside_mu_;                // orders outside spawns against stop()
   atomic<bool> stopping_{false};         // written under outside_mu_
   bool stopped_ = false;                 // stop()'s caller only
-  std::vector<std::thread> workers_;
+  std::vector<std::unique_ptr<worker>> workers_;  // one per P, same index
+  std::vector<std::thread> threads_;              // workers_[i]'s thread
 
   // Goroutine ids: Ps take blocks of 16 (Go's goidcache); outside spawns take one.
   atomic<std::uint64_t> goid_gen_{0};
   // Spawns and exits off the workers (outside threads, the shutdown sweep).
   atomic<std::uint64_t> outside_spawned_{0}, outside_exited_{0};
   atomic<std::uint64_t> long_running_{0};
-  atomic<std::uint64_t> timers_fired_{0};  // a statistic (timer_ops::fire batches)
-
-  std::mutex net_mu_;             // guards the creation of net_
-  std::unique_ptr<netpoll> net_;  // written once under net_mu_
-  atomic<netpoll*> net_ptr_{nullptr};  // net_, published for the workers
 
   // Stop the world (debug.cpp): stw_ asks the workers to pause; stw_paused_ counts the
   // ones that did (under stw_mu_); dump_mu_ serializes requests.
@@ -264,6 +230,7 @@ class sched {
   std::thread sysmon_;
 
   friend struct goroutine_ops;
+  friend class worker;
 };
 
 // Run fn(s, arg) on the runtime with this serial number if it still exists, holding

@@ -4,7 +4,7 @@
 //     the stats (long_running) and, if asked for, reported on stderr;
 //   - a P that has had work queued (in runnext or its run queue) for a whole period
 //     while it keeps running one g: readying into runnext wakes nobody, and a short
-//     queue is left to its owner (proc.cpp), so sysmon wakes an idle worker, which sees
+//     queue is left to its owner (worker.cpp), so sysmon wakes an idle worker, which sees
 //     the P stuck and steals. This is Go's "sleep 3us, then steal runnext", stretched to
 //     one sysmon period, and what Go's preemption achieves for its queues;
 //   - timers overdue by a period, on a P stuck in one g while no idle worker looked: it
@@ -74,10 +74,10 @@ void sched::sysmon_main() {
     // looked. Fire them here (their goroutines go to the global queue).
     const std::int64_t late = nanotime() - std::chrono::nanoseconds(busy_period).count();
     for (auto& pp : ps)
-      if (pp->timers.next() <= late) run_timers(*pp, nanotime());
+      if (pp->timers.next() <= late) timers.run(*pp, nanotime());
     // I/O completions nobody collected for 10 ms (Go's sysmon netpoll): every worker is
     // in a long goroutine. The goroutines they ready go to the global queue.
-    if (netpoll* np = net(); np && np->has_waiters() && nanotime() - np->last_poll() >= std::chrono::nanoseconds(long_run).count())
+    if (netpoll* np = io.net(); np && np->has_waiters() && nanotime() - np->last_poll() >= std::chrono::nanoseconds(long_run).count())
       np->poll();
     for (unsigned i = 0; i < nprocs; ++i) {
       std::uint64_t tick = ps[i]->schedtick.load(memory_order_relaxed);
@@ -141,17 +141,13 @@ void sched::scheddetail_lines() const {
                   cur ? "false" : "true");  // idle: looking for work or asleep
     out += line;
   }
-  for (const auto& pp : ps) {  // every goroutine that has parked once (the registry)
-    pp->reg_lock.lock();
-    for (const g* gp : pp->parked) {
-      const g_status st = gp->status.load(memory_order_relaxed);
-      const char* what = st == g_status::waiting ? to_string(gp->reason.load(memory_order_relaxed))
-                         : st == g_status::running ? "running" : "runnable";
-      std::snprintf(line, sizeof line, "  G%" PRIu64 ": status=%d(%s)\n", gp->id, static_cast<int>(st), what);
-      out += line;
-    }
-    pp->reg_lock.unlock();
-  }
+  parked.for_each([&](const g* gp) {  // every goroutine that has parked once (the registry)
+    const g_status st = gp->status.load(memory_order_relaxed);
+    const char* what = st == g_status::waiting ? to_string(gp->reason.load(memory_order_relaxed))
+                       : st == g_status::running ? "running" : "runnable";
+    std::snprintf(line, sizeof line, "  G%" PRIu64 ": status=%d(%s)\n", gp->id, static_cast<int>(st), what);
+    out += line;
+  });
   std::fputs(out.c_str(), stderr);
 }
 

@@ -175,7 +175,7 @@ void timer_start(timer_node* t, std::int64_t when, const char* what) {
   worker_tls& w = tls();
   if (!w.s)
     throw error(errc::no_runtime, std::string("go: ") + what + " outside a goroutine (timers belong to a go::runtime)");
-  w.s->add_timer(w.pp ? *w.pp : *w.s->ps[0], t, when);  // a locked goroutine's thread holds no P: P0's heap
+  w.s->timers.add(w.pp ? *w.pp : *w.s->ps[0], t, when);  // a locked goroutine's thread holds no P: P0's heap
 }
 
 bool timer_stop(timer_node* t) noexcept {

@@ -16,8 +16,9 @@
 //   - dead_ counts the tombstones;
 //   - next_ == h_[0].when (live or not), or never if the heap is empty.
 // next_ is read without the lock (relaxed) by any worker deciding whether to look at
-// this heap or how long it may sleep; the Dekker fences in sched make a timer added
-// while a worker decides to sleep either seen by it or woken for (lib/runtime/proc.cpp).
+// this heap or how long it may sleep; the timed sleeper's Dekker fences make a timer
+// added while a worker decides to sleep either seen by it or woken for
+// (lib/runtime/timed_sleeper.hpp).
 #pragma once
 
 #include <cstdint>

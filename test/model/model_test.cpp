@@ -15,6 +15,7 @@
 #include "model.hpp"
 #include "runtime/idle.hpp"
 #include "runtime/runq.hpp"
+#include "runtime/timed_sleeper.hpp"
 
 using namespace go;
 using detail::memory_order_acq_rel;
@@ -178,14 +179,15 @@ TEST_CASE("spinlock: mutual exclusion, and every store in a critical section is 
 TEST_CASE("runq: the owner pushes and pops while a thief steals: every g is taken once") {
   static_assert(detail::runq::capacity == 4, "the model runs the 4-slot queue");
   model::result r = run(bound(3), [] {
-    detail::runq victim, loot;
+    detail::runq victim_q, loot_q;
+    detail::runq::local victim(victim_q), loot(loot_q);
     std::vector<std::uintptr_t> got;
     model::thread owner([&] {
       for (std::uintptr_t i = 1; i <= 3; ++i) model::check(victim.push_back(fake_g(i)), "push_back refused a g with room");
       while (detail::g* gp = victim.pop()) got.push_back(id_of(gp));
     });
     model::thread thief([&] {
-      if (detail::g* gp = victim.steal_into(loot)) {
+      if (detail::g* gp = victim_q.steal_into(loot)) {
         got.push_back(id_of(gp));
         while (detail::g* more = loot.pop()) got.push_back(id_of(more));
       }
@@ -203,7 +205,8 @@ TEST_CASE("runq: the owner pushes and pops while a thief steals: every g is take
 
 TEST_CASE("runq: a full queue moves half out (take_half) while a thief steals: every g is taken once") {
   model::result r = run(bound(3), [] {
-    detail::runq victim, loot;
+    detail::runq victim_q, loot_q;
+    detail::runq::local victim(victim_q), loot(loot_q);
     for (std::uintptr_t i = 1; i <= 4; ++i) victim.push_back(fake_g(i));
     std::vector<std::uintptr_t> got;
     model::thread owner([&] {
@@ -216,7 +219,7 @@ TEST_CASE("runq: a full queue moves half out (take_half) while a thief steals: e
       while (detail::g* gp = victim.pop()) got.push_back(id_of(gp));
     });
     model::thread thief([&] {
-      if (detail::g* gp = victim.steal_into(loot)) {
+      if (detail::g* gp = victim_q.steal_into(loot)) {
         got.push_back(id_of(gp));
         while (detail::g* more = loot.pop()) got.push_back(id_of(more));
       }
@@ -233,11 +236,12 @@ TEST_CASE("runq: a full queue moves half out (take_half) while a thief steals: e
 
 TEST_CASE("runq: two thieves and the owner: every g is taken once") {
   model::result r = run(bound(3), [] {
-    detail::runq victim, loot1, loot2;
+    detail::runq victim_q, loot1_q, loot2_q;
+    detail::runq::local victim(victim_q), loot1(loot1_q), loot2(loot2_q);
     for (std::uintptr_t i = 1; i <= 3; ++i) victim.push_back(fake_g(i));
     std::vector<std::uintptr_t> got;
-    auto thief = [&](detail::runq& loot) {
-      if (detail::g* gp = victim.steal_into(loot)) {
+    auto thief = [&](detail::runq::local& loot) {
+      if (detail::g* gp = victim_q.steal_into(loot)) {
         got.push_back(id_of(gp));
         while (detail::g* more = loot.pop()) got.push_back(id_of(more));
       }
@@ -340,6 +344,107 @@ TEST_CASE("idle: begin_poll against unpark (Dekker): the poller is interrupted o
     poller.join();
     waker.join();
     model::check(!blocked || breaks.load(memory_order_relaxed) > 0, "the poller blocks and nobody interrupts it");
+  });
+  CHECK_FALSE(r.failed);
+  CHECK(r.complete);
+}
+
+// ---- the timed sleeper against a timer's add and an I/O wait (timed_sleeper.hpp) ----
+
+namespace {
+// The timed sleeper as it would be without T2's fence: what the cases below must catch.
+class unfenced_sleeper {
+ public:
+  bool claim(unsigned worker) noexcept {
+    int none = -1;
+    if (!who_.compare_exchange_strong(none, static_cast<int>(worker), memory_order_seq_cst, memory_order_relaxed))
+      return false;
+    until_.store(detail::never, memory_order_relaxed);  // no fence after it
+    return true;
+  }
+  void decided(std::int64_t deadline) noexcept { until_.store(deadline, memory_order_relaxed); }
+  void release() noexcept { who_.store(-1, memory_order_release); }
+  int timer_added(std::int64_t when) noexcept {
+    detail::fence(memory_order_seq_cst);
+    const int w = who_.load(memory_order_relaxed);
+    return w >= 0 && when < until_.load(memory_order_relaxed) ? w : -1;
+  }
+
+ private:
+  detail::atomic<int> who_{-1};
+  detail::atomic<std::int64_t> until_{detail::never};
+};
+
+// Worker 1 goes to sleep as the timed sleeper (T1-T3; the heap's head is the stand-in
+// for every heap's next_, published by the heap lock's release) while another thread
+// adds a timer due at 100 (A1-A3). The sleeper's deadline must cover the timer, or the
+// adder must wake it. An earlier sleep (until 50) left its deadline behind, as a real
+// one does: the adder may read it while the new sleeper's "deciding" is still in its
+// store buffer.
+template <class Sleeper>
+model::result timer_against_sleeper() {
+  return model::explore(bound(2), [] {
+    Sleeper sleeper;
+    if (sleeper.claim(0)) {  // the earlier sleep
+      sleeper.decided(50);
+      sleeper.release();
+    }
+    detail::atomic<std::int64_t> head{detail::never};
+    std::int64_t deadline = detail::never;
+    bool slept_timed = false;
+    int woken = -1;
+    model::thread worker([&] {
+      if (sleeper.claim(1)) {                            // T1, T2
+        deadline = head.load(memory_order_acquire);      // T3
+        sleeper.decided(deadline);
+        slept_timed = true;
+      }
+    });
+    model::thread adder([&] {
+      head.store(100, memory_order_release);  // A1
+      woken = sleeper.timer_added(100);       // A2, A3
+    });
+    worker.join();
+    adder.join();
+    model::check(!slept_timed || deadline <= 100 || woken == 1, "the timed sleeper missed a timer and nobody woke it");
+  });
+}
+}  // namespace
+
+TEST_CASE("timed sleeper: a timer added while a worker decides how long to sleep is seen or wakes it") {
+  model::result r = timer_against_sleeper<detail::timed_sleeper>();
+  if (r.failed) std::printf("model: %s\n%s", r.message.c_str(), r.trace.c_str());
+  CHECK_FALSE(r.failed);
+  CHECK(r.complete);
+  MESSAGE("timed sleeper vs add: " << r.executions << " schedules");
+}
+
+TEST_CASE("timed sleeper: without the sleeper's fence the checker finds the missed timer") {
+  model::result r = timer_against_sleeper<unfenced_sleeper>();
+  CHECK(r.failed);
+  CHECK(r.message.find("missed a timer") != std::string::npos);
+}
+
+TEST_CASE("timed sleeper: a goroutine that starts an I/O wait is polled for or wakes the sleeper") {
+  model::result r = run(bound(3), [] {
+    detail::timed_sleeper sleeper;
+    detail::atomic<std::int64_t> waiters{0};  // the netpoll's waiter count
+    bool polls = false, slept_timed = false;
+    int woken = -1;
+    model::thread worker([&] {
+      if (sleeper.claim(1)) {  // T1, T2
+        sleeper.decided(detail::never);
+        polls = waiters.load(memory_order_seq_cst) > 0;  // T4
+        slept_timed = true;
+      }
+    });
+    model::thread io([&] {
+      waiters.fetch_add(1, memory_order_seq_cst);  // W1
+      woken = sleeper.holder();                    // W2
+    });
+    worker.join();
+    io.join();
+    model::check(!slept_timed || polls || woken == 1, "the sleeper sleeps outside the poller and nobody wakes it");
   });
   CHECK_FALSE(r.failed);
   CHECK(r.complete);

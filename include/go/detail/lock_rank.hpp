@@ -13,8 +13,8 @@
 //   primitive        a sync primitive's own lock (wait_group, ...). It is held while
 //                    the parking goroutine unwinds, and released by the worker in the
 //                    park's unlock function, so registry may nest inside it.
-//   registry         a P's shard of the parked-goroutine registry (register_parked,
-//                    unregister: lib/runtime/goroutine.cpp)
+//   registry         a shard of the parked-goroutine registry (lib/runtime/registry.hpp:
+//                    add on a g's first park, remove at its exit)
 //   profile          a P's block-profile table (taken in ready(), which may run under
 //                    a ctx's or a primitive's lock)
 //   inject           the global run queue
