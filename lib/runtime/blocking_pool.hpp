@@ -13,6 +13,7 @@
 #include <string>
 
 #include "go/blocking.hpp"
+#include "go/detail/os_mutex.hpp"
 
 namespace go::detail {
 
@@ -35,9 +36,9 @@ class blocking_pool {
   const unsigned max_threads_;
   const std::chrono::milliseconds keep_alive_;
   const std::string name_;
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;  // a job arrived, or stopping
-  std::condition_variable exit_cv_;  // a thread exited (stop() waits on it)
+  mutable os_mutex mu_{lock_rank::blocking};
+  std::condition_variable_any work_cv_;  // a job arrived, or stopping
+  std::condition_variable_any exit_cv_;  // a thread exited (stop() waits on it)
   blocking_job* head_ = nullptr;     // protected by mu_: FIFO of queued jobs
   blocking_job* tail_ = nullptr;
   unsigned threads_ = 0, idle_ = 0;  // protected by mu_

@@ -35,6 +35,11 @@ void lock_rank_acquire(lock_rank r, const void* addr) noexcept {
   ++nheld;
 }
 
+void lock_rank_acquired_try(lock_rank r, const void* addr) noexcept {
+  if (nheld < max_held) held[nheld] = {r, addr};
+  ++nheld;
+}
+
 void lock_rank_release(lock_rank r, const void* addr) noexcept {
   if (nheld > max_held) {  // an untracked select channel
     --nheld;

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "go/detail/atomic.hpp"
+#include "go/detail/os_mutex.hpp"
 
 namespace go::detail {
 class netpoll;
@@ -36,7 +37,7 @@ class poller {
 
  private:
   sched& s_;
-  std::mutex mu_;
+  os_mutex mu_{lock_rank::poller};
   std::unique_ptr<netpoll> np_;
   atomic<netpoll*> ptr_{nullptr};
 };

@@ -78,9 +78,9 @@ runtime_options resolve(runtime_options o) {
   return o;
 }
 
-// Every live runtime, by serial number (with_live_sched). A std::mutex: taken only when
+// Every live runtime, by serial number (with_live_sched). An OS mutex: taken only when
 // a runtime starts or ends and on with_live_sched's rare path.
-std::mutex live_mu;
+os_mutex live_mu{lock_rank::live};
 std::vector<sched*> live_scheds;  // under live_mu
 detail::atomic<std::uint64_t> serial_gen{0};
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "go/runtime.hpp"
+#include "go/detail/os_mutex.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/frame_alloc.hpp"
 #include "runtime/idle.hpp"
@@ -45,9 +46,9 @@ struct locked_thread {
   // Held by the thread from a resume of its goroutine until the goroutine is parked for
   // good or gone: the dump reads the parked goroutine's frames only under it (try_lock;
   // the world's stop does not stop this thread).
-  std::mutex frames;
-  std::mutex mu;
-  std::condition_variable cv;
+  os_mutex frames{lock_rank::locked_frames};
+  os_mutex mu{lock_rank::locked_thread};
+  std::condition_variable_any cv;
   g* pending = nullptr;  // under mu: readied, to resume
   bool stop = false;     // under mu: the runtime stops
   bool done = false;     // under mu: the thread has ended (its goroutine left or exited)
@@ -200,7 +201,7 @@ class sched {
   void record_latency(p& pp, g* gp) noexcept;
 
   std::vector<std::uint32_t> coprimes_;  // numbers coprime to nprocs: steal strides
-  std::mutex outside_mu_;                // orders outside spawns against stop()
+  os_mutex outside_mu_{lock_rank::outside};  // orders outside spawns against stop()
   atomic<bool> stopping_{false};         // written under outside_mu_
   bool stopped_ = false;                 // stop()'s caller only
   std::vector<std::unique_ptr<worker>> workers_;  // one per P, same index
@@ -215,17 +216,17 @@ class sched {
   // Stop the world (debug.cpp): stw_ asks the workers to pause; stw_paused_ counts the
   // ones that did (under stw_mu_); dump_mu_ serializes requests.
   atomic<bool> stw_{false};
-  std::mutex dump_mu_;
-  std::mutex stw_mu_;
-  std::condition_variable stw_cv_;
+  os_mutex dump_mu_{lock_rank::dump};
+  os_mutex stw_mu_{lock_rank::stw};
+  std::condition_variable_any stw_cv_;
   unsigned stw_paused_ = 0;
 
-  std::mutex locked_mu_;  // locked_
+  os_mutex locked_mu_{lock_rank::locked};  // locked_
   std::vector<std::unique_ptr<locked_thread>> locked_;
   unsigned locked_count_ = 0;  // under locked_mu_: threads made so far (their numbers)
 
-  std::mutex sysmon_mu_;
-  std::condition_variable sysmon_cv_;  // notified on stop
+  os_mutex sysmon_mu_{lock_rank::sysmon};
+  std::condition_variable_any sysmon_cv_;  // notified on stop
   bool sysmon_stop_ = false;           // protected by sysmon_mu_
   std::thread sysmon_;
 

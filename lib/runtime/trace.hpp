@@ -27,6 +27,7 @@
 
 #include "go/config.hpp"
 #include "go/detail/atomic.hpp"
+#include "go/detail/os_mutex.hpp"
 #include "go/detail/timer.hpp"
 
 namespace go::detail {
@@ -211,9 +212,9 @@ class tracer {
   void free_storage();
 
   atomic<bool> on_{false};
-  std::mutex control_mu_;        // one start or stop at a time (each stops the world)
-  std::mutex mu_;                // everything below
-  std::condition_variable cv_;   // the writer's queue
+  os_mutex control_mu_{lock_rank::trace_control};  // one start or stop at a time (each stops the world)
+  os_mutex mu_{lock_rank::trace};          // everything below
+  std::condition_variable_any cv_;        // the writer's queue
   std::vector<written> queue_;
   std::vector<std::uint64_t*> free_;  // chunks to reuse
   std::vector<std::unique_ptr<std::uint64_t[]>> all_;  // every chunk, freed at stop

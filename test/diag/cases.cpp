@@ -9,7 +9,7 @@
 //   broken invariants (abort, "fatal error: go: invariant broken: ..."), any build:
 //     broken_waitq, chan_sender_in_recvq, chan_both_queues
 //   checking builds only (abort, "fatal error: go: ..."; exit 0 in Release): unheld_lock,
-//     chan_lock_order, waitq_remove_unqueued
+//     chan_lock_order, waitq_remove_unqueued, os_mutex_order; os_mutex_try_lock exits 0
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -27,8 +27,10 @@
 #include <go/net.hpp>
 
 #include "go/detail/chan_core.hpp"
+#include "go/detail/os_mutex.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/detail/waitq.hpp"
+#include "support/watchdog.hpp"
 
 using namespace std::chrono_literals;
 
@@ -171,6 +173,36 @@ int chan_lock_order() {
   return 0;
 }
 
+// A test that never finishes (a goroutine asleep for an hour: the pending timer keeps
+// the deadlock report quiet), under the watchdog every GO_TEST_CASE has.
+int liveness_bound() {
+  go::runtime rt;
+  go_test::watchdog bound(rt, "\"a goroutine that sleeps for an hour\"");
+  rt.block_on([]() -> go::task<void> { co_await go::sleep(1h); });
+  return 0;
+}
+
+int os_mutex_order() {
+  // The stop-the-world lock, then a context's: ctx ranks below dump (lock_rank.hpp).
+  go::detail::os_mutex dump(go::detail::lock_rank::dump);
+  go::detail::spinlock ctx(go::detail::lock_rank::ctx);
+  dump.lock();
+  ctx.lock();
+  ctx.unlock();
+  dump.unlock();
+  return 0;
+}
+
+int os_mutex_try_lock() {
+  // A try_lock against the order is no deadlock: it is recorded, not refused.
+  go::detail::os_mutex high(go::detail::lock_rank::locked), low(go::detail::lock_rank::locked_frames);
+  high.lock();
+  const bool got = low.try_lock();
+  if (got) low.unlock();
+  high.unlock();
+  return got ? 0 : 4;
+}
+
 int waitq_remove_unqueued() {
   go::detail::waitq q;
   go::detail::waiter a;
@@ -199,6 +231,9 @@ int main(int argc, char** argv) {
   if (name == "unheld_lock") return unheld_lock();
   if (name == "chan_lock_order") return chan_lock_order();
   if (name == "waitq_remove_unqueued") return waitq_remove_unqueued();
+  if (name == "os_mutex_order") return os_mutex_order();
+  if (name == "liveness_bound") return liveness_bound();
+  if (name == "os_mutex_try_lock") return os_mutex_try_lock();
   std::fprintf(stderr, "unknown case %s\n", argv[1]);
   return 3;
 }

@@ -13,6 +13,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "support/watchdog.hpp"
+
 namespace go_test {
 
 // GO_TEST_SCALE multiplies the sizes of stress tests (Go's testing.Short, inverted):
@@ -74,12 +76,22 @@ inline go::task<void> until_waiting(std::uint64_t n, std::string reason = {}) {
   }
 }
 
+// A liveness test on a runtime of its own: rt.block_on(body) under the watchdog, so that
+// a hang fails with the test's name and the goroutine dump within the bound.
+template <class F>
+decltype(auto) bounded_block_on(go::runtime& rt, const char* what, F&& body) {
+  watchdog bound(rt, std::string("\"") + what + "\"");
+  return rt.block_on(std::forward<F>(body));
+}
+
 }  // namespace go_test
 
 #define GO_TEST_CAT2(a, b) a##b
 #define GO_TEST_CAT(a, b) GO_TEST_CAT2(a, b)
 
-// After the body, no goroutine it started may be left (go::testing, goleak's check):
+// The body runs under a liveness bound (watchdog.hpp): a hang fails the case with its
+// name and the goroutine dump. After the body, no goroutine it started may be left
+// (go::testing, goleak's check):
 // GO_TEST_CASE_LEAKY is for the cases that leave blocked goroutines on purpose (a nil
 // channel, a limit of 0) for the runtime's shutdown to destroy.
 #define GO_TEST_CASE_IMPL(name, fn, check_leaks)                   \
@@ -88,7 +100,12 @@ inline go::task<void> until_waiting(std::uint64_t n, std::string reason = {}) {
     for (unsigned procs : go_test::proc_counts) {                  \
       CAPTURE(procs);                                              \
       go::runtime rt(go_test::with_procs(procs));                  \
-      rt.block_on(fn);                                             \
+      {                                                            \
+        go_test::watchdog bound(rt, std::string("\"") + name +     \
+                                        "\" with procs=" +         \
+                                        std::to_string(procs));    \
+        rt.block_on(fn);                                           \
+      }                                                            \
       if (check_leaks) {                                           \
         std::string leaks = go::testing::leaked_goroutines(rt);    \
         CHECK_MESSAGE(leaks.empty(), leaks);                       \

@@ -156,7 +156,7 @@ GO_TEST_CASE("send-only and receive-only views") {
 // With one P the order in which goroutines park is the order we let them run.
 TEST_CASE("waiting receivers and senders are served first come, first served") {
   go::runtime rt(go_test::with_procs(1));
-  rt.block_on([]() -> go::task<void> {
+  go_test::bounded_block_on(rt, "waiting receivers and senders are served first come, first served", []() -> go::task<void> {
     auto ch = go::make_chan<int>();
     std::vector<int> order;
     go::wait_group wg;

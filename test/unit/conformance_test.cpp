@@ -435,7 +435,7 @@ yield_outcome yield_among(unsigned procs, bool spawned_inside) {
     for (int i = 0; i < n; ++i) rt.spawn(counter);  // the global queue
     queued.store(true);
   }
-  return rt.block_on(std::move(h));
+  return go_test::bounded_block_on(rt, "yield is fair", std::move(h));
 }
 }  // namespace
 

@@ -278,11 +278,24 @@ TEST_CASE("invariants: a structure broken on purpose trips its check(), in every
   }
 }
 
+TEST_CASE("a liveness test that hangs fails within its bound, naming itself, with the goroutine dump") {
+  child c = run_case("liveness_bound", "GO_TEST_BOUND=1");
+  CHECK(aborted(c));
+  CHECK(has(c.output, "go_test: liveness bound of 1 s passed in \"a goroutine that sleeps for an hour\""));
+  CHECK(has(c.output, "[sleep"));
+}
+
+TEST_CASE("invariants: a try_lock against the lock order is recorded, not refused") {
+  child c = run_case("os_mutex_try_lock");
+  CHECK(c.status == 0);
+}
+
 TEST_CASE("invariants: checking builds abort on an unheld lock, a select lock order violation, a double remove") {
   const std::pair<const char*, const char*> cases[] = {
       {"unheld_lock", "fatal error: go: assertion failed: a spinlock the caller must hold is not held"},
       {"chan_lock_order", "fatal error: go: lock order violation: a channel's lock below one already held"},
       {"waitq_remove_unqueued", "fatal error: go: assertion failed: waitq::remove of a waiter that is not queued"},
+      {"os_mutex_order", "fatal error: go: lock order violation (see include/go/detail/lock_rank.hpp)"},
   };
   for (const auto& [name, message] : cases) {
     const std::string what = name;

@@ -100,7 +100,7 @@ TEST_CASE("spawn storms from several outside threads") {
             }).detach();
       });
     for (auto& t : ts) t.join();
-    rt.block_on([&]() -> go::task<void> { co_await wg.wait(); });
+    go_test::bounded_block_on(rt, "spawn storms from several outside threads", [&]() -> go::task<void> { co_await wg.wait(); });
     CHECK(ran == threads * per_thread);
     CHECK(rt.stats().spawned >= static_cast<std::uint64_t>(threads * per_thread));
   }
@@ -197,7 +197,7 @@ TEST_CASE("stop destroys goroutines still blocked, running their destructors") {
 
 TEST_CASE("stats count spawns, and sysmon notices a goroutine that never suspends") {
   go::runtime rt(go_test::with_procs(2));
-  rt.block_on([&rt]() -> go::task<void> {
+  go_test::bounded_block_on(rt, "stats count spawns, and sysmon notices a goroutine that never suspends", [&rt]() -> go::task<void> {
     for (int i = 0; i < 100; ++i) co_await go::spawn([]() -> go::task<void> { co_return; });
     auto st = rt.stats();
     CHECK(st.procs == 2);

@@ -228,7 +228,7 @@ GO_TEST_CASE("an exception leaving a detached goroutine goes to the panic handle
 // gives every runnable goroutine a turn, with one P where nothing can be stolen.
 TEST_CASE("a yield loop cannot starve other goroutines") {
   go::runtime rt(go_test::with_procs(1));
-  rt.block_on([]() -> go::task<void> {
+  const bool stopped = go_test::bounded_block_on(rt, "a yield loop cannot starve other goroutines", []() -> go::task<bool> {
     std::atomic<bool> stop{false};
     auto spinner = go::spawn([&stop]() -> go::task<void> {
       while (!stop.load()) co_await go::yield();
@@ -238,13 +238,15 @@ TEST_CASE("a yield loop cannot starve other goroutines") {
       co_return;
     });
     co_await stopper;
-    co_await spinner;
+    co_await spinner;  // ends only once the stopper ran (or the bound fails the test)
+    co_return stop.load();
   });
+  CHECK(stopped);
 }
 
 TEST_CASE("a spawn chain in runnext cannot starve the local queue") {
   go::runtime rt(go_test::with_procs(1));
-  rt.block_on([]() -> go::task<void> {
+  go_test::bounded_block_on(rt, "a spawn chain in runnext cannot starve the local queue", []() -> go::task<void> {
     std::atomic<bool> stop{false};
     go::wait_group chain_done;
     chain_done.add(1);
@@ -271,7 +273,7 @@ TEST_CASE("a spawn chain in runnext cannot starve the local queue") {
 
 TEST_CASE("a ping-pong pair cannot starve the local or the global queue") {
   go::runtime rt(go_test::with_procs(1));
-  rt.block_on([&rt]() -> go::task<void> {
+  go_test::bounded_block_on(rt, "a ping-pong pair cannot starve the local or the global queue", [&rt]() -> go::task<void> {
     std::atomic<bool> stop{false};
     go_test::event ping, pong;
     auto a = go::spawn([&]() -> go::task<void> {
@@ -309,17 +311,19 @@ TEST_CASE("a ping-pong pair cannot starve the local or the global queue") {
 // an idle P must still get to the g in runnext (sysmon wakes one, which steals it).
 TEST_CASE("runnext is stolen by an idle P while its owner keeps running") {
   go::runtime rt(go_test::with_procs(2));
-  rt.block_on([]() -> go::task<void> {
+  const std::uint64_t steals = go_test::bounded_block_on(rt, "runnext is stolen by an idle P while its owner keeps running", []() -> go::task<std::uint64_t> {
     std::atomic<bool> child_ran{false};
     auto child = go::spawn([&child_ran]() -> go::task<void> {
       child_ran = true;
       co_return;
     });
     while (!child_ran.load()) {
-      // never suspends: only another P can run the child
+      // never suspends: only another P can run the child (or the bound fails the test)
     }
     co_await child;
+    co_return go::runtime::current()->stats().steals;
   });
+  CHECK(steals >= 1);  // the child ran on the other P, which took it from runnext
 }
 
 // Two goroutines that busy-wait for each other finish only if they run on different Ps
@@ -328,7 +332,7 @@ TEST_CASE("runnext is stolen by an idle P while its owner keeps running") {
 // guarantee: docs/design/scheduler.md.)
 TEST_CASE("goroutines that never suspend spread over the Ps") {
   go::runtime rt(go_test::with_procs(2));
-  rt.block_on([]() -> go::task<void> {
+  go_test::bounded_block_on(rt, "goroutines that never suspend spread over the Ps", []() -> go::task<void> {
     std::atomic<int> arrived{0};
     auto spinner = [&arrived]() -> go::task<void> {
       arrived.fetch_add(1);

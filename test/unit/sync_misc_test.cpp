@@ -72,7 +72,7 @@ GO_TEST_CASE("once_func and once_value") {
 // With one P, goroutines park in the order we let them run.
 TEST_CASE("cond: signal wakes the longest waiter; broadcast wakes only current waiters") {
   go::runtime rt(go_test::with_procs(1));
-  rt.block_on([]() -> go::task<void> {
+  go_test::bounded_block_on(rt, "cond: signal wakes the longest waiter; broadcast wakes only current waiters", []() -> go::task<void> {
     go::mutex mu;
     go::cond c(mu);
     std::vector<int> woke;
@@ -135,7 +135,7 @@ GO_TEST_CASE("cond: a producer/consumer queue with wait in a loop") {
 
 TEST_CASE("semaphore: FIFO, a large head request holds back smaller ones") {
   go::runtime rt(go_test::with_procs(1));
-  rt.block_on([]() -> go::task<void> {
+  go_test::bounded_block_on(rt, "semaphore: FIFO, a large head request holds back smaller ones", []() -> go::task<void> {
     go::semaphore sem(10);
     co_await sem.acquire(8);
     std::vector<std::string> order;

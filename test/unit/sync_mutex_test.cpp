@@ -85,7 +85,7 @@ GO_TEST_CASE("a goroutine holding the mutex in a loop cannot starve a waiter") {
 // free, so nobody can barge), and the waiter, the last one, switches the mode off.
 TEST_CASE("the unlock-to-wakeup window: barging in normal mode and direct handoff in starvation mode") {
   go::runtime rt(go_test::with_procs(1));
-  rt.block_on([]() -> go::task<void> {
+  go_test::bounded_block_on(rt, "the unlock-to-wakeup window: barging in normal mode and direct handoff in starvation mode", []() -> go::task<void> {
     go::mutex mu;
     auto held = co_await mu.lock();
     std::atomic<int> got{0};
@@ -158,7 +158,7 @@ GO_TEST_CASE("an rwmutex admits readers together and writers alone") {
 // With one P the order of events is ours to choose.
 TEST_CASE("a waiting writer blocks new readers, so writers do not starve") {
   go::runtime rt(go_test::with_procs(1));
-  rt.block_on([]() -> go::task<void> {
+  go_test::bounded_block_on(rt, "a waiting writer blocks new readers, so writers do not starve", []() -> go::task<void> {
     go::rwmutex rw;
     std::vector<std::string> order;
     auto r1 = co_await rw.rlock();  // a reader holds it

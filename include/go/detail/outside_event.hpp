@@ -4,11 +4,13 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "go/detail/os_mutex.hpp"
+
 namespace go::detail {
 
 struct outside_event {
-  std::mutex mu;
-  std::condition_variable cv;
+  os_mutex mu{lock_rank::event};
+  std::condition_variable_any cv;
   bool set = false;
 
   void signal() {
