@@ -7,7 +7,9 @@
 // human types into telnet). The limits are Redis's: a bulk string of at most 512 MB, an
 // array of at most 1024 * 1024 elements, an inline command of at most 64 KiB; past them,
 // or on a malformed frame, the parse fails with Redis's error text and the server closes
-// the connection after replying, as Redis does.
+// the connection after replying, as Redis does. One deliberate difference: a bulk string
+// not followed by CRLF is an error here ("expected CRLF"), where Redis skips two bytes
+// whatever they are.
 #pragma once
 
 #include <charconv>
@@ -28,7 +30,7 @@ enum class status { done, more, error };
 struct parse_result {
   status st = status::more;
   std::size_t used = 0;     // bytes of the buffer the command took (done)
-  std::string_view error;  // Redis's error text, without "-" (error)
+  std::string error;       // Redis's error text, without "-" (error)
 };
 
 namespace detail {
@@ -65,13 +67,14 @@ inline parse_result parse(std::string_view buf, std::vector<std::string_view>& a
   auto header = [&](char kind, std::int64_t& n, std::string_view bad) -> parse_result {
     const std::size_t eol = buf.find("\r\n", pos);
     if (eol == std::string_view::npos) {
-      if (buf.size() - pos > max_inline) return {status::error, 0, bad};
+      if (buf.size() - pos > max_inline) return {status::error, 0, std::string(bad)};
       return {};
     }
     if (buf[pos] != kind) {
-      return {status::error, 0, kind == '$' ? std::string_view("Protocol error: expected '$'") : bad};
+      if (kind == '$') return {status::error, 0, std::string("Protocol error: expected '$', got '") + buf[pos] + "'"};
+      return {status::error, 0, std::string(bad)};
     }
-    if (!detail::to_int(buf.substr(pos + 1, eol - pos - 1), n)) return {status::error, 0, bad};
+    if (!detail::to_int(buf.substr(pos + 1, eol - pos - 1), n)) return {status::error, 0, std::string(bad)};
     pos = eol + 2;
     return {status::done, 0, {}};
   };

@@ -97,6 +97,9 @@ func echoCrossed() bool {
 	case "echo_client":
 		echoClient(os.Args[2])
 		return true
+	case "redis_server": // bench/redis: the Go twin of mini-redis (redis.go)
+		redisServer(os.Args[2])
+		return true
 	}
 	return false
 }
