@@ -1,6 +1,6 @@
 // redis_server --self-test's client: every command's reply, byte for byte, as Redis 7
 // answers (checked against Debian's redis-server with scripts/redis-check too).
-// Included by redis_server.cpp inside its anonymous namespace.
+// Included by redis_server.cpp inside its anonymous namespace (after mini_redis.hpp).
 
 struct exchange {
   std::string send, expect;
