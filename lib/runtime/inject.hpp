@@ -42,7 +42,21 @@ class inject {
   bool empty() const noexcept { return len_.load(memory_order_acquire) == 0; }  // pairs with release store in push_batch/pop_batch
   std::uint64_t size() const noexcept { return len_.load(memory_order_relaxed); }  // a statistic
 
-  void push(g* gp) noexcept { push_batch(&gp, 1); }
+  // One g: the common case (an outside spawn, a yield while the queue holds others) in
+  // a few instructions; a full buffer takes push_batch's growing path.
+  GO_ALWAYS_INLINE void push(g* gp) noexcept {
+    lock_.lock();
+    const std::uint64_t len = len_.load(memory_order_relaxed);  // written under lock_
+    if (GO_LIKELY(len < cap_)) {
+      buf_[(head_ + len) & (cap_ - 1)] = gp;
+      len_.store(len + 1, memory_order_release);  // pairs with the acquire load in empty()
+      GO_CHECK_INVARIANTS(*this);
+      lock_.unlock();
+      return;
+    }
+    lock_.unlock();
+    push_batch(&gp, 1);
+  }
 
   // Append gs[0..n), in that order.
   void push_batch(g* const* gs, std::uint32_t n) noexcept {
