@@ -13,6 +13,68 @@ func init() {
 	// Go's side is the same sync.Mutex loop.
 	cases["mutex_uncontended_floor"] = mutexUncontended
 	cases["rwmutex_read_mostly"] = rwmutexReadMostly
+	cases["counter_sharded"] = counterSharded
+	cases["counter_atomic"] = counterAtomic
+	cases["counter_mutex"] = counterMutex
+}
+
+// A counter two goroutines bump 10,000,000 times each: sharded (a padded slot per
+// goroutine, summed when read), one atomic, one sync.Mutex (bench/mutex_bench.cpp).
+const counterGs, counterIters = 2, 10_000_000
+
+func counterCase(name string, body func(g int), total func() int64) {
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	wg.Add(counterGs)
+	for g := 0; g < counterGs; g++ {
+		go func(g int) {
+			body(g)
+			wg.Done()
+		}(g)
+	}
+	wg.Wait()
+	d := time.Since(t0)
+	check(total() == counterGs*counterIters, "every increment counted")
+	report(name, d, counterGs*counterIters)
+}
+
+func counterSharded() {
+	var slots [counterGs]struct {
+		v atomic.Int64
+		_ [56]byte // a cache line of its own
+	}
+	counterCase("counter_sharded/g=2,n=10000000", func(g int) {
+		for i := 0; i < counterIters; i++ {
+			slots[g].v.Add(1)
+		}
+	}, func() int64 {
+		var sum int64
+		for i := range slots {
+			sum += slots[i].v.Load()
+		}
+		return sum
+	})
+}
+
+func counterAtomic() {
+	var single atomic.Int64
+	counterCase("counter_atomic/g=2,n=10000000", func(int) {
+		for i := 0; i < counterIters; i++ {
+			single.Add(1)
+		}
+	}, func() int64 { return single.Load() })
+}
+
+func counterMutex() {
+	var mu sync.Mutex
+	var guarded int64
+	counterCase("counter_mutex/g=2,n=10000000", func(int) {
+		for i := 0; i < counterIters; i++ {
+			mu.Lock()
+			guarded++
+			mu.Unlock()
+		}
+	}, func() int64 { return guarded })
 }
 
 // 8 goroutines x 1,000,000 lock / increment / unlock on one mutex.
