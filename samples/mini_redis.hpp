@@ -50,6 +50,14 @@ inline std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(go::clock::now().time_since_epoch()).count();
 }
 
+// A command name in lower case, in the caller's small buffer (no allocation per command);
+// a name too long for it cannot be a command, and stays as it is.
+inline std::string_view lower_name(std::string_view s, std::array<char, 24>& buf) {
+  if (s.size() > buf.size()) return s;
+  for (std::size_t i = 0; i < s.size(); ++i) buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+  return {buf.data(), s.size()};
+}
+
 inline std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -108,6 +116,12 @@ inline bool glob(std::string_view p, std::string_view s) {
 
 // ---- the keyspace ----
 
+// Heterogeneous lookup: find a std::string key by a string_view without making one.
+struct key_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+};
+
 struct entry {
   std::string value;
   std::int64_t expires = 0;  // ms since the clock's epoch; 0: never
@@ -119,7 +133,7 @@ class keyspace {
 
   struct shard {
     go::mutex mu;
-    std::unordered_map<std::string, entry> map;  // under mu
+    std::unordered_map<std::string, entry, key_hash, std::equal_to<>> map;  // under mu
     // (deadline, key): a key's entries here may be stale (its ttl changed or it was
     // deleted); the expirer checks the map before deleting.
     std::priority_queue<std::pair<std::int64_t, std::string>, std::vector<std::pair<std::int64_t, std::string>>,
@@ -128,7 +142,7 @@ class keyspace {
 
     // The live entry for key, or null (an expired one is deleted on the way: lazy expiry).
     entry* find(std::string_view key, std::int64_t now) {
-      auto it = map.find(std::string(key));
+      auto it = map.find(key);
       if (it == map.end()) return nullptr;
       if (it->second.expires != 0 && it->second.expires <= now) {
         map.erase(it);
@@ -267,12 +281,14 @@ inline go::task<void> cmd_set(session& s, const std::vector<std::string_view>& a
   auto& sh = s.srv.keys.of(a[1]);
   auto g = co_await sh.mu.lock();
   const std::int64_t now = now_ms();
-  const bool exists = sh.find(a[1], now) != nullptr;
-  if ((nx && exists) || (xx && !exists)) co_return resp::null_bulk(out);
-  std::string key(a[1]);
-  entry& e = sh.map[key];
-  e.value.assign(a[2]);
-  sh.set_expiry(key, e, ttl_ms ? now + ttl_ms : 0);
+  entry* e = sh.find(a[1], now);
+  if ((nx && e) || (xx && !e)) co_return resp::null_bulk(out);
+  if (!e) e = &sh.map.emplace(std::string(a[1]), entry{}).first->second;  // the key is copied only when new
+  e->value.assign(a[2]);
+  if (ttl_ms)
+    sh.set_expiry(std::string(a[1]), *e, now + ttl_ms);
+  else
+    e->expires = 0;
   resp::simple(out, "OK");
 }
 
@@ -285,7 +301,7 @@ inline go::task<void> cmd_incrby(session& s, std::string_view key, std::int64_t 
   if ((by > 0 && v > INT64_MAX - by) || (by < 0 && v < INT64_MIN - by))
     co_return resp::error(out, "ERR increment or decrement would overflow");
   v += by;
-  if (!e) e = &sh.map[std::string(key)];
+  if (!e) e = &sh.map.emplace(std::string(key), entry{}).first->second;
   e->value = std::to_string(v);
   resp::integer(out, v);
 }
@@ -367,11 +383,12 @@ inline void cmd_unsubscribe(session& s, const std::vector<std::string_view>& a, 
 
 // Run one command, appending its reply to out.
 inline go::task<void> run_command(session& s, const std::vector<std::string_view>& a, std::string& out) {
-  const std::string cmd = lower(a[0]);
+  std::array<char, 24> name_buf;
+  const std::string_view cmd = lower_name(a[0], name_buf);
   const std::size_t n = a.size();
   auto arity = [&](std::size_t min, std::size_t max = SIZE_MAX) { return n >= min && n <= max; };
   if (!s.subscribed.empty() && cmd != "subscribe" && cmd != "unsubscribe" && cmd != "ping" && cmd != "quit") {
-    resp::error(out, "ERR Can't execute '" + cmd +
+    resp::error(out, "ERR Can't execute '" + std::string(cmd) +
                          "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
     co_return;
   }
@@ -426,7 +443,7 @@ inline go::task<void> run_command(session& s, const std::vector<std::string_view
     std::int64_t v = 0;
     if (!resp::detail::to_int(a[2], v)) co_return resp::error(out, not_integer);
     if (v > (std::int64_t{1} << 46) || v < -(std::int64_t{1} << 46))
-      co_return resp::error(out, "ERR invalid expire time in '" + cmd + "' command");
+      co_return resp::error(out, "ERR invalid expire time in '" + std::string(cmd) + "' command");
     co_await cmd_expire(s, a[1], cmd == "expire" ? v * 1000 : v, out);
   } else if (cmd == "ttl" || cmd == "pttl") {
     if (!arity(2, 2)) co_return wrong_arity(out, a[0]);
