@@ -3,7 +3,7 @@
 // through the channels: the channel moves 8 bytes, never the megabyte) from a reader
 // stage, through a transform stage, to a writer stage, which gives it back to a
 // go::pool (Go's sync.Pool); the reader takes its next buffer from the pool.
-// Checks: 2,000 buffers (2 GiB of data) go through with the right checksum, and the
+// Checks: 1,000 buffers (1 GiB of data) go through with the right checksum, and the
 // number of buffers ever allocated stays flat: bounded by what can be in flight (the
 // channels' slots, one per stage, a few per P in the pool), not by the item count.
 #include <atomic>
@@ -18,7 +18,7 @@ constexpr std::size_t buffer_size = 1 << 20;
 std::atomic<int> allocated{0};
 
 struct buffer {
-  std::vector<std::uint8_t> bytes = std::vector<std::uint8_t>(buffer_size);
+  std::vector<std::uint64_t> words = std::vector<std::uint64_t>(buffer_size / 8);
   std::uint64_t seq = 0;
   buffer() { ++allocated; }
 };
@@ -29,7 +29,7 @@ go::task<void> reader(int count, go::pool<buffer_ptr>* pool, go::send_only<buffe
   for (int i = 0; i < count; ++i) {
     buffer_ptr b = pool->get();
     b->seq = static_cast<std::uint64_t>(i);
-    std::fill(b->bytes.begin(), b->bytes.end(), static_cast<std::uint8_t>(i));
+    std::fill(b->words.begin(), b->words.end(), 0x0101010101010101ull * static_cast<std::uint8_t>(i));
     co_await out.send(std::move(b));  // the pointer moves; the megabyte stays put
   }
   out.close();
@@ -38,7 +38,7 @@ go::task<void> reader(int count, go::pool<buffer_ptr>* pool, go::send_only<buffe
 // The transform: works on the buffer in place.
 go::task<void> transform(go::recv_only<buffer_ptr> in, go::send_only<buffer_ptr> out) {
   while (auto b = co_await in.recv()) {
-    for (auto& x : (*b)->bytes) x ^= 0x5a;
+    for (auto& x : (*b)->words) x ^= 0x5a5a5a5a5a5a5a5aull;
     co_await out.send(std::move(*b));
   }
   out.close();
@@ -48,14 +48,14 @@ go::task<void> transform(go::recv_only<buffer_ptr> in, go::send_only<buffer_ptr>
 go::task<std::uint64_t> writer(go::recv_only<buffer_ptr> in, go::pool<buffer_ptr>* pool) {
   std::uint64_t sum = 0;
   while (auto b = co_await in.recv()) {
-    sum += (*b)->bytes[0] + (*b)->bytes[buffer_size - 1] + (*b)->seq;
+    sum += ((*b)->words.front() & 0xff) + ((*b)->words.back() >> 56) + (*b)->seq;
     pool->put(std::move(*b));
   }
   co_return sum;
 }
 
 go::task<int> zero_copy_main() {
-  constexpr int count = 2000;
+  constexpr int count = 1000;
   go::pool<buffer_ptr> pool([] { return std::make_unique<buffer>(); });
   auto raw = go::make_chan<buffer_ptr>(4);
   auto done = go::make_chan<buffer_ptr>(4);
