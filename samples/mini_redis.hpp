@@ -190,7 +190,7 @@ struct subscriber {
 
 class pubsub {
  public:
-  // Subscribe s to ch; how many channels s is subscribed to afterwards.
+  // Subscribe s to ch (idempotent).
   void subscribe(const std::string& ch, const std::shared_ptr<subscriber>& s) {
     std::lock_guard lock(mu_);
     channels_[ch].insert(s);
