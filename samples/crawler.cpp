@@ -78,6 +78,12 @@ struct crawler {
     for (int m = max.load(); v > m && !max.compare_exchange_weak(m, v);) {
     }
   }
+  // Counts one fetch in `now` (and the most at once in `most`) for its scope.
+  struct counted {
+    std::atomic<int>& now;
+    counted(std::atomic<int>& n, std::atomic<int>& most) : now(n) { raise_max(most, ++now); }
+    ~counted() { --now; }
+  };
 
   // GET url ("http://host:port/path"): the body.
   go::task<std::string> get(const std::string& url) {
@@ -85,23 +91,20 @@ struct crawler {
     const std::string host = url.substr(7, host_end - 7), path = url.substr(host_end);
     go::semaphore& sem = *per_host.at(host);
     co_await sem.acquire(1, ctx);  // at most 3 at once on this host
-    const int h = host == per_host.begin()->first ? 0 : 1;
-    raise_max(most_on_a_host, ++on_host[h]);
     std::string response;
-    try {
+    {
+      struct release_slot {
+        go::semaphore& sem;
+        ~release_slot() { sem.release(1); }
+      } slot{sem};
+      counted on(on_host[host == per_host.begin()->first ? 0 : 1], most_on_a_host);
       auto c = co_await go::net::dial(ctx, "tcp", host);
       const std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
       co_await c.write(std::as_bytes(std::span(request)), ctx);
       std::string chunk(4096, '\0');
       while (std::size_t n = co_await c.read(std::as_writable_bytes(std::span(chunk)), ctx)) response.append(chunk, 0, n);
       c.close();
-    } catch (...) {
-      --on_host[h];
-      sem.release(1);
-      throw;
     }
-    --on_host[h];
-    sem.release(1);
     const std::size_t body = response.find("\r\n\r\n");
     if (response.rfind("HTTP/1.1 200", 0) != 0 || body == std::string::npos)
       throw std::runtime_error("GET " + url + ": " + response.substr(0, response.find('\r')));
@@ -110,15 +113,11 @@ struct crawler {
 
   // Fetch one page; report the links nobody has seen yet (and mark them seen).
   go::task<void> fetch(std::string url) {
-    raise_max(most_running, ++running);
     std::string body;
-    try {
+    {
+      counted fetching(running, most_running);
       body = co_await get(url);
-    } catch (...) {
-      --running;
-      throw;
     }
-    --running;
     std::vector<std::string> fresh;
     {
       auto g = co_await seen_mu.lock();

@@ -12,6 +12,7 @@
 #include <go/net.hpp>
 #include <string>
 
+#include "accept_loop.hpp"
 #include "echo_client.hpp"
 
 go::task<void> serve(go::net::conn c, go::context ctx) {
@@ -53,16 +54,8 @@ go::task<int> server_main(std::string address, bool self_test) {
   }
 
   go::wait_group conns;
-  for (;;) {
-    go::net::conn c;
-    try {
-      c = co_await l.accept();
-    } catch (const go::error& e) {
-      if (e.code() == go::errc::closed_connection) break;  // shutting down
-      throw;
-    }
-    conns.go([c, ctx = ctx]() { return serve(c, ctx); });
-  }
+  auto serve_one = [ctx = ctx](go::net::conn c) { return serve(c, ctx); };
+  co_await accept_until_closed(l, conns, serve_one);
   co_await conns.wait();
   std::printf("all connections closed\n");
   co_return failures;

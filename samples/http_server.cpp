@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "accept_loop.hpp"
 #include "http_parse.hpp"
 
 using namespace std::chrono_literals;
@@ -160,16 +161,8 @@ go::task<int> server_main(std::string address, bool self_test) {
   }
 
   go::wait_group conns;
-  for (;;) {
-    go::net::conn c;
-    try {
-      c = co_await l.accept();
-    } catch (const go::error& e) {
-      if (e.code() == go::errc::closed_connection) break;
-      throw;
-    }
-    conns.go([c, ctx = ctx]() { return serve(c, ctx); });
-  }
+  auto serve_one = [ctx = ctx](go::net::conn c) { return serve(c, ctx); };
+  co_await accept_until_closed(l, conns, serve_one);
   co_await conns.wait();
   if (self_test) std::printf("self-test: %s\n", failures == 0 ? "ok" : "FAILED");
   co_return failures;

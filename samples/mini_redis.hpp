@@ -40,6 +40,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "accept_loop.hpp"
 #include "resp.hpp"
 
 
@@ -591,16 +592,10 @@ inline go::task<void> run(go::net::listener l, go::context stop, std::chrono::mi
     }
   });
   go::wait_group conns;
-  for (;;) {
-    go::net::conn c;
-    try {
-      c = co_await l.accept();
-    } catch (const go::error& e) {
-      if (e.code() == go::errc::closed_connection) break;
-      throw;
-    }
-    conns.go([&srv, c, read_ctx = read_ctx, write_ctx = write_ctx]() { return serve(srv, c, read_ctx, write_ctx); });
-  }
+  auto serve_one = [&srv, read_ctx = read_ctx, write_ctx = write_ctx](go::net::conn c) {
+    return serve(srv, c, read_ctx, write_ctx);
+  };
+  co_await accept_until_closed(l, conns, serve_one);
   stop_reading();
   auto [drain_ctx, drain_cancel] = go::with_timeout(go::background(), drain);
   bool drained = true;

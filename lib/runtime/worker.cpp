@@ -95,11 +95,11 @@ void set_thread_name(const std::string& name) {
 }
 }  // namespace
 
-worker::worker(sched& s, p& pp) noexcept : s_(s), pp_(pp), q_(pp.q), id_(pp.id), steal_seen_(s.nprocs) {}
+worker::worker(sched& s, p& pp) noexcept : s_(s), pp_(pp), q_(pp.q), steal_seen_(s.nprocs) {}
 
 void worker::main() {
-  set_thread_name(s_.opts.thread_name + "-" + std::to_string(id_));
-  pp_.rng = 0x9e3779b97f4a7c15ull * (id_ + 1);
+  set_thread_name(s_.opts.thread_name + "-" + std::to_string(pp_.id));
+  pp_.rng = 0x9e3779b97f4a7c15ull * (pp_.id + 1);
   tls_ = {&s_, &pp_, this, nullptr};
   if (s_.opts.on_thread_start) s_.opts.on_thread_start();
   while (!s_.stopping()) {
@@ -323,11 +323,11 @@ g* worker::find_runnable() {
 void worker::park() noexcept {
   idle& idlers = s_.idlers;
   timed_sleeper& sleeper = s_.timers.sleeper;
-  idlers.begin_park(id_, searching_);  // S1
+  idlers.begin_park(pp_.id, searching_);  // S1
   // Back to looking for work: undo the park (and give back the timed role if we hold it).
   auto give_up = [&](bool timed) {
     if (timed) sleeper.release();
-    idlers.cancel_park(id_);
+    idlers.cancel_park(pp_.id);
   };
   if (work_to_take() || s_.stopping()) return give_up(false);  // S2
   netpoll* np = s_.io.net();
@@ -343,7 +343,7 @@ void worker::park() noexcept {
     watch_ns_ = std::min(watch_ns_ * 2, watch_max);
     watching_ = true;
   }
-  if ((s_.timers.earliest() != never || (np && np->has_waiters())) && sleeper.claim(id_)) {  // T1, T2
+  if ((s_.timers.earliest() != never || (np && np->has_waiters())) && sleeper.claim(pp_.id)) {  // T1, T2
     timed = true;
     deadline = s_.timers.earliest();  // T3
     sleeper.decided(deadline);
@@ -358,7 +358,7 @@ void worker::park() noexcept {
     // look for work again, which may be what that poll just readied. (Go's findrunnable
     // too blocks in netpoll only if no one else is in it.)
     if (!np->try_lock()) return give_up(timed);
-    if (idlers.begin_poll(id_)) {
+    if (idlers.begin_poll(pp_.id)) {
       pp_.parks.inc();
       const std::size_t n = np->wait(until);
       if (n > 0 && GO_UNLIKELY(s_.trace.on())) {
@@ -370,14 +370,14 @@ void worker::park() noexcept {
         pp_.trace.add(e);
       }
     }
-    idlers.end_poll(id_);
+    idlers.end_poll(pp_.id);
     np->unlock();
   } else if (until == never || until > nanotime()) {
     pp_.parks.inc();
-    idlers.park(id_, until);
+    idlers.park(pp_.id, until);
   }
   if (timed) sleeper.release();
-  idlers.finish_park(id_);
+  idlers.finish_park(pp_.id);
 }
 
 // The scheduling latency (runtime_options::sched_latency): the low 32 bits of the clock

@@ -4,8 +4,8 @@
 //
 // Fields and who may touch them: everything here is the worker thread's own (its P's
 // owner), except `q_`, whose queue others steal from through the P (runq.hpp), and
-// which the shutdown sweep drains after the thread has ended. s_, pp_ and id_ are
-// immutable.
+// which the shutdown sweep drains after the thread has ended. s_ and pp_ are
+// immutable; the worker's number is its P's (pp_.id).
 #pragma once
 
 #include <cstdint>
@@ -57,7 +57,6 @@ class worker {
   sched& s_;
   p& pp_;
   runq::local q_;  // the owner's side of pp_.q
-  const unsigned id_;
   bool searching_ = false;            // counted as a searcher in idle (idle.hpp)
   std::uint32_t runnext_streak_ = 0;  // runnext taken in a row while the queue had work
   std::vector<std::uint64_t> steal_seen_;  // other Ps' schedticks when we last looked

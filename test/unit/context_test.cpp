@@ -209,7 +209,7 @@ GO_TEST_CASE("each kind of wait returns early with the context's error") {
       switch (kind) {
         case 0: (void)co_await ch.recv(ctx); break;
         case 1: co_await full.send(1, ctx); break;
-        case 2: co_await go::sleep(1h, ctx); break;
+        case 2: co_await go::sleep(1h, ctx); break;  // the wait under test: only the cancel ends it
         case 3: (void)co_await mu.lock(ctx); break;
         case 4: co_await sem.acquire(1, ctx); break;
         case 5: co_await wg.wait(ctx); break;

@@ -177,7 +177,7 @@ GO_TEST_CASE("runtime_stats: goroutines by state and wait reason, parks, timers,
   for (int i = 0; i < 3; ++i) {
     auto nap = [c = ctx]() -> go::task<void> {
       try {
-        co_await go::sleep(std::chrono::hours(1), c);
+        co_await go::sleep(std::chrono::hours(1), c);  // a wait the dump must list; the cancel ends it
       } catch (const go::error&) {
       }
     };
@@ -259,6 +259,7 @@ TEST_CASE("block profile: time blocked per wait reason and await site; reset") {
   rt.reset_block_profile();
   CHECK(rt.block_profile().empty());
   go::runtime off(go_test::with_procs(1));
+  // A park the profile would count if it were on: the behavior under test, not a wait for anything.
   off.block_on([]() -> go::task<void> { co_await go::sleep(std::chrono::microseconds(10)); });
   CHECK(off.block_profile().empty());  // only when asked for
 }
