@@ -41,7 +41,7 @@ task<conn> dial_impl(context ctx, std::string network, std::string address, bool
   std::string last_addr = address;
   for (const auto& ep : eps) {
     if (!detail::family_ok(network, ep.address())) continue;
-    tcp::socket s(go::io_context());
+    tcp_socket s(go::io_context().get_executor());
     try {
       co_await s.async_connect(ep, use_go(ctx));
       co_return access::make<conn>(std::make_shared<detail::netfd>(std::move(s)));

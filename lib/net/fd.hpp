@@ -43,6 +43,14 @@ namespace detail {
 
 using tcp = asio::ip::tcp;
 using udp = asio::ip::udp;
+// The I/O objects use the io_context's own executor, not the type-erased
+// any_io_executor: Asio then tracks no extra work per operation (the operation itself
+// is the io_context's outstanding work) and copies no polymorphic executor.
+using executor = asio::io_context::executor_type;
+using tcp_socket = asio::basic_stream_socket<tcp, executor>;
+using tcp_acceptor = asio::basic_socket_acceptor<tcp, executor>;
+using udp_socket = asio::basic_datagram_socket<udp, executor>;
+using steady_timer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, executor>;
 
 enum direction : int { rd = 0, wr = 1 };
 
@@ -70,7 +78,7 @@ struct pollfd : std::enable_shared_from_this<pollfd<S>> {
   // once the deadline has passed even if no goroutine was ever blocked (the timer, which
   // runs only while the poller is polled, is there to wake a blocked one).
   struct deadline {
-    std::unique_ptr<asio::steady_timer> timer;  // made on first use
+    std::unique_ptr<steady_timer> timer;  // made on first use
     std::uint64_t gen = 0;                      // a timer armed for an older setting is stale
     time_point at{};                            // {}: none
     bool expired = false;                       // at has passed (seen by the timer or a check)
@@ -82,8 +90,8 @@ struct pollfd : std::enable_shared_from_this<pollfd<S>> {
   deadline dl[2];  // under mu; [rd], [wr]
 };
 
-struct netfd : pollfd<tcp::socket> {
-  explicit netfd(tcp::socket s) : pollfd(std::move(s)) {
+struct netfd : pollfd<tcp_socket> {
+  explicit netfd(tcp_socket s) : pollfd(std::move(s)) {
     std::error_code ec;
     local = to_string(sock.local_endpoint(ec));
     remote = to_string(sock.remote_endpoint(ec));
@@ -98,16 +106,16 @@ struct netfd : pollfd<tcp::socket> {
   std::string addrs() const { return local + "->" + remote; }
 };
 
-struct listenfd : pollfd<tcp::acceptor> {
-  explicit listenfd(tcp::acceptor a) : pollfd(std::move(a)) {
+struct listenfd : pollfd<tcp_acceptor> {
+  explicit listenfd(tcp_acceptor a) : pollfd(std::move(a)) {
     std::error_code ec;
     addr = to_string(sock.local_endpoint(ec));
   }
   std::string addr;
 };
 
-struct udpfd : pollfd<udp::socket> {
-  explicit udpfd(udp::socket s) : pollfd(std::move(s)) {
+struct udpfd : pollfd<udp_socket> {
+  explicit udpfd(udp_socket s) : pollfd(std::move(s)) {
     std::error_code ec;
     local = to_string(sock.local_endpoint(ec));
   }
@@ -158,7 +166,7 @@ struct receive_from {
   udp::endpoint* from;
   static constexpr direction d = rd;
   template <class H>
-  void start(udp::socket& sock, H&& h) const {
+  void start(udp_socket& sock, H&& h) const {
     sock.async_receive_from(buf, *from, std::forward<H>(h));
   }
 };
@@ -296,7 +304,7 @@ void set_deadline(const std::shared_ptr<pollfd<S>>& fp, direction d, time_point 
     f.sock.cancel(ec);  // wake a blocked operation; it sees the deadline
     return;
   }
-  if (!dl.timer) dl.timer = std::make_unique<asio::steady_timer>(go::io_context());
+  if (!dl.timer) dl.timer = std::make_unique<steady_timer>(go::io_context().get_executor());
   dl.timer->expires_at(t);
   // Runs inside a poll of the io_context (a worker). A weak reference: a pending
   // deadline must not keep a dropped conn alive.
@@ -351,7 +359,10 @@ struct access {
 using detail::rd;
 using detail::step;
 using detail::tcp;
+using detail::tcp_acceptor;
+using detail::tcp_socket;
 using detail::udp;
+using detail::udp_socket;
 using detail::wr;
 
 }  // namespace go::net

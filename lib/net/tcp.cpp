@@ -99,15 +99,15 @@ void conn::close_write() const {
   std::lock_guard lock(f.mu);
   if (f.closed.load(go::detail::memory_order_relaxed)) detail::fail("close_write", "tcp", f.addrs(), step::closed);
   std::error_code ec;
-  f.sock.shutdown(tcp::socket::shutdown_send, ec);
+  f.sock.shutdown(tcp_socket::shutdown_send, ec);
 }
 
 void conn::set_deadline(time_point t) const {
   set_read_deadline(t);
   set_write_deadline(t);
 }
-void conn::set_read_deadline(time_point t) const { detail::set_deadline<tcp::socket>(detail::live(fd_, "conn", "set_read_deadline").shared_from_this(), rd, t); }
-void conn::set_write_deadline(time_point t) const { detail::set_deadline<tcp::socket>(detail::live(fd_, "conn", "set_write_deadline").shared_from_this(), wr, t); }
+void conn::set_read_deadline(time_point t) const { detail::set_deadline<tcp_socket>(detail::live(fd_, "conn", "set_read_deadline").shared_from_this(), rd, t); }
+void conn::set_write_deadline(time_point t) const { detail::set_deadline<tcp_socket>(detail::live(fd_, "conn", "set_write_deadline").shared_from_this(), wr, t); }
 
 std::string conn::local_addr() const { return fd_ ? fd_->local : std::string(); }
 std::string conn::remote_addr() const { return fd_ ? fd_->remote : std::string(); }
@@ -117,7 +117,7 @@ task<conn> listener::accept() const {
   auto& f = detail::live(fd, "listener", "accept");
   for (;;) {
     std::error_code ec;
-    std::optional<tcp::socket> s;
+    std::optional<tcp_socket> s;
     step st = detail::attempt(f, rd, ec, [&](std::error_code& e) { s.emplace(f.sock.accept(e)); });
     if (st == step::done) co_return access::make<conn>(std::make_shared<detail::netfd>(std::move(*s)));
     if (st != step::again) detail::fail("accept", "tcp", f.addr, st, ec);
@@ -130,7 +130,7 @@ void listener::close() const {
 }
 
 void listener::set_deadline(time_point t) const {
-  detail::set_deadline<tcp::acceptor>(detail::live(fd_, "listener", "set_deadline").shared_from_this(), rd, t);
+  detail::set_deadline<tcp_acceptor>(detail::live(fd_, "listener", "set_deadline").shared_from_this(), rd, t);
 }
 
 std::string listener::addr() const { return fd_ ? fd_->addr : std::string(); }
@@ -138,7 +138,7 @@ std::string listener::addr() const { return fd_ ? fd_->addr : std::string(); }
 listener listen(std::string_view network, std::string_view address) {
   bool every = false;
   auto ep = detail::listen_endpoint<tcp>("tcp", network, address, every);
-  tcp::acceptor acc(go::io_context());
+  tcp_acceptor acc(go::io_context().get_executor());
   std::error_code err;
   acc.open(ep.protocol(), err);
   if (!err) acc.set_option(tcp::acceptor::reuse_address(true), err);

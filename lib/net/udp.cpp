@@ -61,17 +61,17 @@ void packet_conn::set_deadline(time_point t) const {
   set_write_deadline(t);
 }
 void packet_conn::set_read_deadline(time_point t) const {
-  detail::set_deadline<udp::socket>(detail::live(fd_, "packet_conn", "set_read_deadline").shared_from_this(), rd, t);
+  detail::set_deadline<udp_socket>(detail::live(fd_, "packet_conn", "set_read_deadline").shared_from_this(), rd, t);
 }
 void packet_conn::set_write_deadline(time_point t) const {
-  detail::set_deadline<udp::socket>(detail::live(fd_, "packet_conn", "set_write_deadline").shared_from_this(), wr, t);
+  detail::set_deadline<udp_socket>(detail::live(fd_, "packet_conn", "set_write_deadline").shared_from_this(), wr, t);
 }
 std::string packet_conn::local_addr() const { return fd_ ? fd_->local : std::string(); }
 
 packet_conn listen_packet(std::string_view network, std::string_view address) {
   bool every = false;
   auto ep = detail::listen_endpoint<udp>("udp", network, address, every);
-  udp::socket s(go::io_context());
+  udp_socket s(go::io_context().get_executor());
   std::error_code err;
   s.open(ep.protocol(), err);
   if (!err && every && ep.address().is_v6()) s.set_option(asio::ip::v6_only(false), err);
