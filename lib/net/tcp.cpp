@@ -1,6 +1,7 @@
 // TCP (Go's tcpsock.go): conn's reads and writes, listener, listen. dial.cpp dials.
 #include <asio/ip/v6_only.hpp>
 #include <optional>
+#include <type_traits>
 
 #include "net/addr.hpp"
 #include "net/fd.hpp"
@@ -9,48 +10,68 @@ namespace go::net {
 
 namespace {
 
-task<std::size_t> read_some(std::shared_ptr<detail::netfd> fd, std::span<std::byte> buf, context ctx) {
+// read (Full = false): wait for data and return how many bytes arrived, or 0 at end of
+// stream. read_full (Full = true): read until buf is full, or throw eof /
+// unexpected_eof. One coroutine for both, so that read_full costs one frame, not one
+// per read it makes.
+template <bool Full>
+task<std::conditional_t<Full, void, std::size_t>> read_loop(std::shared_ptr<detail::netfd> fd, std::span<std::byte> buf,
+                                                            context ctx) {
   auto& f = detail::live(fd, "conn", "read");
-  if (buf.empty()) co_return 0;
-  auto at_eof = [&] {
-    f.read_eof.store(true, go::detail::memory_order_relaxed);
-    return std::size_t{0};
-  };
-  // Go's loop tries the read first and waits only if it would block. But Asio's read,
-  // which the wait starts, tries once more itself as it starts (its speculative read),
-  // so a read that waits would cost two failed recvfroms. After a read that had to wait,
-  // the next one most likely waits too (a peer that answers requests), so it skips its
-  // own try and lets Asio's be the one: one failed recvfrom per wait, as Go and tokio
-  // make. If the data is there after all, Asio's try gets it and the read completes
-  // through the io_context's queue (the next poll) rather than at once. So the read
-  // still tries first after 1, 2, 4, ... 64 waits in a row and then after every 64th:
-  // a run of reads through the queue is never longer than the run of waits before it,
-  // and a streaming reader that caught up goes back to reading at once.
-  const std::uint32_t waits = f.read_waits.load(go::detail::memory_order_relaxed);
-  bool try_first = (waits & (waits - 1)) == 0 || waits % 64 == 0;
-  for (;;) {
-    if (f.read_eof.load(go::detail::memory_order_relaxed)) co_return 0;
-    if (try_first) {
-      std::error_code ec;
-      std::size_t n = 0;
-      step s = detail::attempt(f, rd, ec, [&](std::error_code& e) { n = f.sock.read_some(asio::buffer(buf.data(), buf.size()), e); });
-      if (s == step::done) {
-        if (waits != 0) f.read_waits.store(0, go::detail::memory_order_relaxed);  // (no store per read when streaming)
-        co_return n;
+  std::size_t got = 0;
+  while (!buf.empty()) {
+    // Go's loop tries the read first and waits only if it would block. But Asio's read,
+    // which the wait starts, tries once more itself as it starts (its speculative
+    // read), so a read that waits would cost two failed recvfroms. After a read that
+    // had to wait, the next one most likely waits too (a peer that answers requests),
+    // so it skips its own try and lets Asio's be the one: one failed recvfrom per wait,
+    // as Go and tokio make. If the data is there after all, Asio's try gets it and the
+    // read completes through the io_context's queue (the next poll) rather than at
+    // once. So the read still tries first after 1, 2, 4, ... 64 waits in a row and then
+    // after every 64th: a run of reads through the queue is never longer than the run
+    // of waits before it, and a streaming reader that caught up goes back to reading at
+    // once.
+    const std::uint32_t waits = f.read_waits.load(go::detail::memory_order_relaxed);
+    bool try_first = (waits & (waits - 1)) == 0 || waits % 64 == 0;
+    std::size_t n = 0;  // this step's bytes; stays 0 at end of stream
+    for (;;) {
+      if (f.read_eof.load(go::detail::memory_order_relaxed)) break;
+      if (try_first) {
+        std::error_code ec;
+        step s = detail::attempt(f, rd, ec, [&](std::error_code& e) { n = f.sock.read_some(asio::buffer(buf.data(), buf.size()), e); });
+        if (s == step::done) {
+          if (waits != 0) f.read_waits.store(0, go::detail::memory_order_relaxed);  // (no store per read when streaming)
+          break;
+        }
+        if (s == step::failed && ec == asio::error::eof) {
+          f.read_eof.store(true, go::detail::memory_order_relaxed);
+          break;
+        }
+        if (s != step::again) detail::fail("read", "tcp", f.addrs(), s, ec);
       }
-      if (s == step::failed && ec == asio::error::eof) co_return at_eof();
-      if (s != step::again) detail::fail("read", "tcp", f.addrs(), s, ec);
+      try_first = true;  // after a wake-up: the loop's attempt says why (closed, timeout)
+      auto r = co_await detail::wait(f, detail::read_into{asio::buffer(buf.data(), buf.size())}, ctx);
+      if (!r.ec) {
+        f.read_waits.store(waits + 1, go::detail::memory_order_relaxed);
+        n = r.n;
+        break;
+      }
+      if (r.ec == asio::error::eof && !f.closed.load(go::detail::memory_order_relaxed)) {
+        f.read_eof.store(true, go::detail::memory_order_relaxed);
+        break;
+      }
+      if (r.ec != asio::error::operation_aborted && !f.closed.load(go::detail::memory_order_relaxed)) detail::fail("read", "tcp", f.addrs(), step::failed, r.ec);
+      // Woken early: the loop's attempt says why (closed, timeout), or waits again.
     }
-    try_first = true;  // after a wake-up: the loop's attempt says why (closed, timeout)
-    auto r = co_await detail::wait(f, detail::read_into{asio::buffer(buf.data(), buf.size())}, ctx);
-    if (!r.ec) {
-      f.read_waits.store(waits + 1, go::detail::memory_order_relaxed);
-      co_return r.n;
+    if constexpr (Full) {
+      if (n == 0) throw error(got == 0 ? errc::eof : errc::unexpected_eof);
+      got += n;
+      buf = buf.subspan(n);
+    } else {
+      co_return n;
     }
-    if (r.ec == asio::error::eof && !f.closed.load(go::detail::memory_order_relaxed)) co_return at_eof();
-    if (r.ec != asio::error::operation_aborted && !f.closed.load(go::detail::memory_order_relaxed)) detail::fail("read", "tcp", f.addrs(), step::failed, r.ec);
-    // Woken early: the loop's attempt says why (closed, timeout), or waits again.
   }
+  if constexpr (!Full) co_return 0;  // an empty buf
 }
 
 task<std::size_t> write_all(std::shared_ptr<detail::netfd> fd, std::span<const std::byte> buf, context ctx) {
@@ -70,21 +91,12 @@ task<std::size_t> write_all(std::shared_ptr<detail::netfd> fd, std::span<const s
   co_return done;
 }
 
-task<void> fill(std::shared_ptr<detail::netfd> fd, std::span<std::byte> buf, context ctx) {
-  std::size_t got = 0;
-  while (got < buf.size()) {
-    std::size_t n = co_await read_some(fd, buf.subspan(got), ctx);
-    if (n == 0) throw error(got == 0 ? errc::eof : errc::unexpected_eof);
-    got += n;
-  }
-}
-
 }  // namespace
 
-task<std::size_t> conn::read(std::span<std::byte> buf) const { return read_some(fd_, buf, {}); }
-task<std::size_t> conn::read(std::span<std::byte> buf, context ctx) const { return read_some(fd_, buf, std::move(ctx)); }
-task<void> conn::read_full(std::span<std::byte> buf) const { return fill(fd_, buf, {}); }
-task<void> conn::read_full(std::span<std::byte> buf, context ctx) const { return fill(fd_, buf, std::move(ctx)); }
+task<std::size_t> conn::read(std::span<std::byte> buf) const { return read_loop<false>(fd_, buf, {}); }
+task<std::size_t> conn::read(std::span<std::byte> buf, context ctx) const { return read_loop<false>(fd_, buf, std::move(ctx)); }
+task<void> conn::read_full(std::span<std::byte> buf) const { return read_loop<true>(fd_, buf, {}); }
+task<void> conn::read_full(std::span<std::byte> buf, context ctx) const { return read_loop<true>(fd_, buf, std::move(ctx)); }
 task<std::size_t> conn::write(std::span<const std::byte> buf) const { return write_all(fd_, buf, {}); }
 task<std::size_t> conn::write(std::span<const std::byte> buf, context ctx) const {
   return write_all(fd_, buf, std::move(ctx));

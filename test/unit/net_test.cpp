@@ -93,6 +93,36 @@ GO_TEST_CASE("echo over loopback; addresses; close_write gives the peer end of s
   co_await server;
 }
 
+GO_TEST_CASE("read_full gathers a message sent in pieces; a stream that ends inside it is unexpected_eof") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto [c, peer] = co_await connected_pair(l);
+  auto writer = [peer]() -> go::task<void> {
+    for (std::string piece : {"go", "pher", "s!"}) {
+      co_await peer.write(piece);
+      co_await go::yield();
+    }
+    co_await peer.write("tail");
+    peer.close_write();  // end of stream after "tail"
+  };
+  auto w = go::spawn(writer);
+  std::string msg(8, '\0');
+  co_await c.read_full(bytes(msg));
+  CHECK(msg == "gophers!");
+  std::string longer(8, '\0');
+  bool unexpected = false;
+  try {
+    co_await c.read_full(bytes(longer));
+  } catch (const go::error& e) {
+    unexpected = e.code() == go::errc::unexpected_eof;
+  }
+  CHECK(unexpected);
+  CHECK(longer.substr(0, 4) == "tail");  // what arrived before the end is in the buffer
+  co_await w;
+  c.close();
+  peer.close();
+  l.close();
+}
+
 GO_TEST_CASE("dial errors: refused, bad address, unknown network") {
   auto l = go::net::listen("tcp", "127.0.0.1:0");
   std::string addr = l.addr();
