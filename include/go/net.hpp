@@ -51,15 +51,17 @@ struct datagram {
 //   called from anywhere, as in Go.
 class conn {
  public:
+  class write_awaiter;
   conn() noexcept = default;
 
   [[nodiscard]] GO_API task<std::size_t> read(std::span<std::byte> buf) const;
   [[nodiscard]] GO_API task<std::size_t> read(std::span<std::byte> buf, context ctx) const;
   [[nodiscard]] GO_API task<void> read_full(std::span<std::byte> buf) const;
   [[nodiscard]] GO_API task<void> read_full(std::span<std::byte> buf, context ctx) const;
-  [[nodiscard]] GO_API task<std::size_t> write(std::span<const std::byte> buf) const;
-  [[nodiscard]] GO_API task<std::size_t> write(std::span<const std::byte> buf, context ctx) const;
-  [[nodiscard]] task<std::size_t> write(std::string_view s) const { return write(std::as_bytes(std::span(s))); }
+  // co_await gives the bytes written (all of buf).
+  [[nodiscard]] write_awaiter write(std::span<const std::byte> buf) const;
+  [[nodiscard]] write_awaiter write(std::span<const std::byte> buf, context ctx) const;
+  [[nodiscard]] write_awaiter write(std::string_view s) const;
 
   GO_API void close() const;
   GO_API void close_write() const;
@@ -72,8 +74,46 @@ class conn {
 
  private:
   friend struct access;
+  // write's two halves: the first attempt (true if it wrote all of buf; done counts
+  // what it wrote), and the loop that waits for room for the rest.
+  GO_API static bool write_now(detail::netfd* fd, std::span<const std::byte> buf, std::size_t& done);
+  GO_API static task<std::size_t> write_rest(std::shared_ptr<detail::netfd> fd, std::span<const std::byte> buf,
+                                             std::size_t done, context ctx);
   std::shared_ptr<detail::netfd> fd_;
 };
+
+// What conn::write gives. The socket takes almost every write at once: then the await
+// completes inside await_ready, with no coroutine frame made; a write that has to wait
+// for room runs conn::write_rest as a nested task (the shape of mutex::lock_awaiter).
+// It owns what it needs (the conn's socket, the ctx); buf must live until it is awaited.
+class [[nodiscard]] conn::write_awaiter {
+ public:
+  bool await_ready() { return conn::write_now(fd_.get(), buf_, done_); }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) {
+    slow_ = conn::write_rest(std::move(fd_), buf_, done_, std::move(ctx_));
+    if (!typename task<std::size_t>::awaiter{slow_.handle()}.await_suspend(h)) return false;
+    go::detail::note_suspension(h, GO_SUSPENSION_PC());
+    return true;
+  }
+  std::size_t await_resume() { return slow_.valid() ? slow_.handle().promise().result_.get() : done_; }
+
+ private:
+  friend class conn;
+  write_awaiter(std::shared_ptr<detail::netfd> fd, std::span<const std::byte> buf, context ctx) noexcept
+      : fd_(std::move(fd)), buf_(buf), ctx_(std::move(ctx)) {}
+  std::shared_ptr<detail::netfd> fd_;
+  std::span<const std::byte> buf_;
+  context ctx_;
+  std::size_t done_ = 0;
+  task<std::size_t> slow_;
+};
+
+inline conn::write_awaiter conn::write(std::span<const std::byte> buf) const { return write_awaiter(fd_, buf, {}); }
+inline conn::write_awaiter conn::write(std::span<const std::byte> buf, context ctx) const {
+  return write_awaiter(fd_, buf, std::move(ctx));
+}
+inline conn::write_awaiter conn::write(std::string_view s) const { return write(std::as_bytes(std::span(s))); }
 
 // go::net::listener: a listening TCP socket (Go's net.Listener). accept() waits for a
 //   connection; close() wakes a goroutine blocked in accept with

@@ -34,7 +34,7 @@
 #include "go/asio.hpp"
 #include "go/detail/atomic.hpp"
 #include "go/detail/ctx_wait.hpp"
-#include "go/detail/os_mutex.hpp"
+#include "go/detail/spinlock.hpp"
 #include "go/net.hpp"
 
 namespace go::net {
@@ -72,7 +72,7 @@ struct pollfd : std::enable_shared_from_this<pollfd<S>> {
     sock.non_blocking(true, ec);
   }
   S sock;
-  go::detail::os_mutex mu{go::detail::lock_rank::socket};
+  go::detail::spinlock mu{go::detail::lock_rank::socket};
   go::detail::atomic<bool> closed{false};
   // A deadline holds by itself: an attempt compares the clock with `at`, so it fails
   // once the deadline has passed even if no goroutine was ever blocked (the timer, which

@@ -74,32 +74,34 @@ task<std::conditional_t<Full, void, std::size_t>> read_loop(std::shared_ptr<deta
   if constexpr (!Full) co_return 0;  // an empty buf
 }
 
-task<std::size_t> write_all(std::shared_ptr<detail::netfd> fd, std::span<const std::byte> buf, context ctx) {
-  auto& f = detail::live(fd, "conn", "write");
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    std::error_code ec;
-    step s = detail::attempt(f, wr, ec, [&](std::error_code& e) {
-      done += f.sock.write_some(asio::buffer(buf.data() + done, buf.size() - done), e);
-    });
-    if (s == step::again) {
-      (void)co_await detail::wait(f, detail::wait_for{wr}, ctx);
-    } else if (s != step::done) {
-      detail::fail("write", "tcp", f.addrs(), s, ec);
-    }
-  }
-  co_return done;
-}
-
 }  // namespace
 
 task<std::size_t> conn::read(std::span<std::byte> buf) const { return read_loop<false>(fd_, buf, {}); }
 task<std::size_t> conn::read(std::span<std::byte> buf, context ctx) const { return read_loop<false>(fd_, buf, std::move(ctx)); }
 task<void> conn::read_full(std::span<std::byte> buf) const { return read_loop<true>(fd_, buf, {}); }
 task<void> conn::read_full(std::span<std::byte> buf, context ctx) const { return read_loop<true>(fd_, buf, std::move(ctx)); }
-task<std::size_t> conn::write(std::span<const std::byte> buf) const { return write_all(fd_, buf, {}); }
-task<std::size_t> conn::write(std::span<const std::byte> buf, context ctx) const {
-  return write_all(fd_, buf, std::move(ctx));
+bool conn::write_now(detail::netfd* fd, std::span<const std::byte> buf, std::size_t& done) {
+  if (!fd) throw error(errc::invalid_argument, "go::net::conn::write on an empty conn");
+  auto& f = *fd;
+  std::error_code ec;
+  step s = detail::attempt(f, wr, ec, [&](std::error_code& e) { done = f.sock.write_some(asio::buffer(buf.data(), buf.size()), e); });
+  if (s != step::done && s != step::again) detail::fail("write", "tcp", f.addrs(), s, ec);
+  return done == buf.size();
+}
+
+// Go's loop: wait for room, write what fits, until all of buf is written.
+task<std::size_t> conn::write_rest(std::shared_ptr<detail::netfd> fd, std::span<const std::byte> buf, std::size_t done,
+                                   context ctx) {
+  auto& f = *fd;
+  while (done < buf.size()) {
+    (void)co_await detail::wait(f, detail::wait_for{wr}, ctx);
+    std::error_code ec;
+    step s = detail::attempt(f, wr, ec, [&](std::error_code& e) {
+      done += f.sock.write_some(asio::buffer(buf.data() + done, buf.size() - done), e);
+    });
+    if (s != step::done && s != step::again) detail::fail("write", "tcp", f.addrs(), s, ec);
+  }
+  co_return done;
 }
 
 void conn::close() const {

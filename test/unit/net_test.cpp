@@ -426,6 +426,46 @@ GO_TEST_CASE("a write deadline stops a write the peer never drains; reads are no
   l.close();
 }
 
+GO_TEST_CASE("a write that waits for room completes when the peer drains; a ctx cancels one it never drains") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto conns = co_await connected_pair(l);
+  go::net::conn c = conns.first, peer = conns.second;
+  // 8 MiB is far more than the socket buffers hold: the write waits for room (the
+  // awaitable's slow half) until the reader has taken it all.
+  std::vector<std::byte> big(8 << 20);
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::byte>(i * 7);
+  auto drain = [peer, n = big.size()]() -> go::task<std::vector<std::byte>> {
+    std::vector<std::byte> got(n);
+    co_await peer.read_full(got);
+    co_return got;
+  };
+  auto d = go::spawn(drain);
+  const std::size_t wrote = co_await c.write(big);
+  auto got = co_await d;
+  CHECK(wrote == big.size());
+  CHECK(got == big);
+  // Nobody reads now: the write fills the buffers and waits until the ctx cancels it.
+  auto [ctx, cancel] = go::with_cancel(go::background());
+  auto canceler = [cancel = cancel]() -> go::task<void> {
+    co_await go_test::until_waiting(1, "IO wait");
+    cancel();
+  };
+  go::spawn(canceler);
+  bool canceled = false;
+  try {
+    (void)co_await c.write(big, ctx);
+  } catch (const go::error& e) {
+    canceled = e.code() == go::errc::canceled;
+  }
+  CHECK(canceled);
+  c.close();
+  peer.close();
+  l.close();
+  // An empty conn is a clear error, not a crash.
+  const bool empty_throws = co_await go_test::throws<go::error>(go::net::conn{}.write(std::string_view("x")));
+  CHECK(empty_throws);
+}
+
 GO_TEST_CASE("dial_timeout connects, and reports i/o timeout when the time is up") {
   auto l = go::net::listen("tcp", "127.0.0.1:0");
   auto server = go::spawn(echo_server, l);

@@ -24,9 +24,10 @@
 //   primitive        a sync primitive's own lock (wait_group, ...). It is held while
 //                    the parking goroutine unwinds, and released by the worker in the
 //                    park's unlock function, so registry may nest inside it.
-//   socket           (os) go::net's per-socket mutex (lib/net/fd.hpp), taken under a ctx
-//                    lock by a hook that cancels the socket's operations; under it only
-//                    Asio's own locks and the poller's wakeup.
+//   socket           go::net's per-socket lock (lib/net/fd.hpp), held for one
+//                    non-blocking system call at most; taken under a ctx lock by a hook
+//                    that cancels the socket's operations; under it only Asio's own
+//                    locks and the poller's wakeup.
 //   poller           (os) the creation of a runtime's netpoll (lib/runtime/poller.hpp).
 //   live             (os) the list of live runtimes (with_live_sched), taken under a ctx
 //                    lock by an after_func's cancel; its callback spawns or readies.
