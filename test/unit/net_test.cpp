@@ -95,7 +95,8 @@ GO_TEST_CASE("echo over loopback; addresses; close_write gives the peer end of s
 
 GO_TEST_CASE("read_full gathers a message sent in pieces; a stream that ends inside it is unexpected_eof") {
   auto l = go::net::listen("tcp", "127.0.0.1:0");
-  auto [c, peer] = co_await connected_pair(l);
+  auto conns = co_await connected_pair(l);
+  go::net::conn c = conns.first, peer = conns.second;  // (clang 14 cannot capture a structured binding)
   auto writer = [peer]() -> go::task<void> {
     for (std::string piece : {"go", "pher", "s!"}) {
       co_await peer.write(piece);
