@@ -14,8 +14,9 @@
 // system call of an attempt, starting a wait, cancel, close) is therefore made under
 // the fd's lock; the calls are non-blocking, so it is held for one system call at
 // most, and it is a spinlock (a pthread mutex's lock and unlock cost five times the
-// instructions, twice per message). close() marks the fd closed under it, so an operation that fails because of it
-// reports "use of closed network connection", as Go does.
+// instructions, twice per message). close() marks the fd closed under it, so an
+// operation that fails because of it reports "use of closed network connection", as
+// Go does.
 //
 // Waking a waiter early (close, an expired deadline, a ctx's cancel) cancels the
 // socket's pending waits (Asio's cancel() takes both directions). A waiter woken that
@@ -64,8 +65,8 @@ std::string to_string(const Endpoint& ep) {
 }
 
 // What Go's poll.FD and pollDesc hold for one socket: the socket, the lock that
-// serializes calls on it, the closed flag and the two deadlines. S is a tcp::socket,
-// tcp::acceptor or udp::socket.
+// serializes calls on it, the closed flag and the two deadlines. S is a tcp_socket,
+// tcp_acceptor or udp_socket.
 template <class S>
 struct pollfd : std::enable_shared_from_this<pollfd<S>> {
   explicit pollfd(S s) : sock(std::move(s)) {
@@ -80,9 +81,9 @@ struct pollfd : std::enable_shared_from_this<pollfd<S>> {
   // runs only while the poller is polled, is there to wake a blocked one).
   struct deadline {
     std::unique_ptr<steady_timer> timer;  // made on first use
-    std::uint64_t gen = 0;                      // a timer armed for an older setting is stale
-    time_point at{};                            // {}: none
-    bool expired = false;                       // at has passed (seen by the timer or a check)
+    std::uint64_t gen = 0;                // a timer armed for an older setting is stale
+    time_point at{};                      // {}: none
+    bool expired = false;                 // at has passed (seen by the timer or a check)
     bool passed() noexcept {
       if (!expired && at != time_point{} && std::chrono::steady_clock::now() >= at) expired = true;
       return expired;
