@@ -45,10 +45,18 @@ std::size_t guarded(F&& f) noexcept {
 
 netpoll::netpoll() : work_(asio::make_work_guard(ioc_)) { raise_fd_limit(); }
 
+// Run at most `limit` ready handlers, one epoll_wait at most in the common case (see
+// poll_batch in netpoll.hpp).
+std::size_t netpoll::run_ready(std::size_t limit) {
+  std::size_t n = 0;
+  while (n < limit && ioc_.poll_one()) ++n;
+  return n;
+}
+
 std::size_t netpoll::poll() noexcept {
   if (!try_lock()) return 0;
   last_poll_.store(nanotime(), memory_order_relaxed);
-  std::size_t n = guarded([&] { return ioc_.poll(); });
+  std::size_t n = guarded([&] { return run_ready(poll_batch); });
   if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
   unlock();
   return n;
@@ -62,7 +70,7 @@ std::size_t netpoll::wait(std::int64_t deadline) noexcept {
     return ioc_.run_one_for(std::chrono::nanoseconds(left));
   });
   last_poll_.store(nanotime(), memory_order_relaxed);
-  if (n > 0) n += guarded([&] { return ioc_.poll(); });
+  if (n > 0) n += guarded([&] { return run_ready(poll_batch - 1); });
   if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
   return n;
 }

@@ -8,8 +8,10 @@
 #include <cstdlib>
 #include <go/go.hpp>
 #include <go/testing.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 
@@ -51,6 +53,23 @@ go::task<bool> throws(Awaitable a) {
   } catch (...) {
   }
   co_return false;
+}
+
+// The code of the go::error an awaitable (or a callable giving one) throws, or nullopt if
+// it completes; any other exception goes on. Awaited outside the assertion:
+//   const auto err = co_await go_test::error_of(c.read_full(buf));
+//   CHECK(err == go::errc::eof);
+template <class Awaitable>
+go::task<std::optional<std::error_code>> error_of(Awaitable a) {
+  try {
+    if constexpr (std::is_invocable_v<Awaitable&>)
+      co_await a();
+    else
+      co_await std::move(a);
+  } catch (const go::error& e) {
+    co_return e.code();
+  }
+  co_return std::nullopt;
 }
 
 // How many goroutines wait for `reason` (the dump's name: "IO wait", "chan receive",
