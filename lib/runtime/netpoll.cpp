@@ -45,32 +45,44 @@ std::size_t guarded(F&& f) noexcept {
 
 netpoll::netpoll() : work_(asio::make_work_guard(ioc_)) { raise_fd_limit(); }
 
-// Run at most `limit` ready handlers, one epoll_wait at most in the common case (see
-// poll_batch in netpoll.hpp).
-std::size_t netpoll::run_ready(std::size_t limit) {
-  std::size_t n = 0;
-  while (n < limit && ioc_.poll_one()) ++n;
+thread_local netpoll* netpoll::budget_owner_ = nullptr;
+thread_local std::size_t netpoll::budget_ = 0;
+
+// Runs f, which runs handlers, with a budget of poll_batch completions: wait_end() of the
+// one that spends it stops the io_context, which ends f's poll() or run_one() there.
+// Nobody else can be inside the io_context (the poll lock), so the stop is ours alone;
+// it is undone before the lock is.
+template <class F>
+std::size_t netpoll::batch(F&& f) noexcept {
+  budget_owner_ = this;
+  budget_ = poll_batch;
+  const std::size_t n = guarded(std::forward<F>(f));
+  budget_owner_ = nullptr;
+  if (budget_ == 0) ioc_.restart();
   return n;
 }
 
 std::size_t netpoll::poll() noexcept {
   if (!try_lock()) return 0;
   last_poll_.store(nanotime(), memory_order_relaxed);
-  std::size_t n = guarded([&] { return run_ready(poll_batch); });
+  std::size_t n = batch([&] { return ioc_.poll(); });
   if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
   unlock();
   return n;
 }
 
 std::size_t netpoll::wait(std::int64_t deadline) noexcept {
-  std::size_t n = guarded([&]() -> std::size_t {
-    if (deadline == never) return ioc_.run_one();
-    std::int64_t left = deadline - nanotime();
-    if (left <= 0) return 0;
-    return ioc_.run_one_for(std::chrono::nanoseconds(left));
+  std::size_t n = batch([&]() -> std::size_t {
+    std::size_t k = 0;
+    if (deadline == never) {
+      k = ioc_.run_one();
+    } else if (std::int64_t left = deadline - nanotime(); left > 0) {
+      k = ioc_.run_one_for(std::chrono::nanoseconds(left));
+    }
+    last_poll_.store(nanotime(), memory_order_relaxed);
+    if (k > 0 && budget_ > 0) k += ioc_.poll();  // what else is ready, within the batch
+    return k;
   });
-  last_poll_.store(nanotime(), memory_order_relaxed);
-  if (n > 0) n += guarded([&] { return run_ready(poll_batch - 1); });
   if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
   return n;
 }
