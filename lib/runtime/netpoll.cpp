@@ -45,9 +45,6 @@ std::size_t guarded(F&& f) noexcept {
 
 netpoll::netpoll() : work_(asio::make_work_guard(ioc_)) { raise_fd_limit(); }
 
-thread_local netpoll* netpoll::budget_owner_ = nullptr;
-thread_local std::size_t netpoll::budget_ = 0;
-
 // Runs f, which runs handlers, with a budget of poll_batch completions: wait_end() of the
 // one that spends it stops the io_context, which ends f's poll() or run_one() there.
 // Nobody else can be inside the io_context (the poll lock), so the stop is ours alone;

@@ -89,9 +89,10 @@ class netpoll {
  private:
   template <class F>
   std::size_t batch(F&& f) noexcept;
-  // The poll in progress on this thread, and how many more completions it may run.
-  static thread_local netpoll* budget_owner_;
-  static thread_local std::size_t budget_;
+  // The poll in progress on this thread, and how many more completions it may run
+  // (inline, so that wait_end's callers read them with no TLS wrapper call).
+  static inline thread_local netpoll* budget_owner_ = nullptr;
+  static inline thread_local std::size_t budget_ = 0;
 
   asio::io_context ioc_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
