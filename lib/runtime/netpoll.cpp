@@ -48,7 +48,7 @@ netpoll::netpoll() : work_(asio::make_work_guard(ioc_)) { raise_fd_limit(); }
 // Runs f, which runs handlers, with a budget of poll_batch completions: wait_end() of the
 // one that spends it stops the io_context, which ends f's poll() or run_one() there.
 // Nobody else can be inside the io_context (the poll lock), so the stop is ours alone;
-// it is undone before the lock is.
+// it is undone before the lock is. Counts the polls that ran something (wakeups_).
 template <class F>
 std::size_t netpoll::batch(F&& f) noexcept {
   budget_owner_ = this;
@@ -56,20 +56,20 @@ std::size_t netpoll::batch(F&& f) noexcept {
   const std::size_t n = guarded(std::forward<F>(f));
   budget_owner_ = nullptr;
   if (budget_ == 0) ioc_.restart();
+  if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
   return n;
 }
 
 std::size_t netpoll::poll() noexcept {
   if (!try_lock()) return 0;
   last_poll_.store(nanotime(), memory_order_relaxed);
-  std::size_t n = batch([&] { return ioc_.poll(); });
-  if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
+  const std::size_t n = batch([&] { return ioc_.poll(); });
   unlock();
   return n;
 }
 
 std::size_t netpoll::wait(std::int64_t deadline) noexcept {
-  std::size_t n = batch([&]() -> std::size_t {
+  return batch([&]() -> std::size_t {
     std::size_t k = 0;
     if (deadline == never) {
       k = ioc_.run_one();
@@ -80,8 +80,6 @@ std::size_t netpoll::wait(std::int64_t deadline) noexcept {
     if (k > 0 && budget_ > 0) k += ioc_.poll();  // what else is ready, within the batch
     return k;
   });
-  if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
-  return n;
 }
 
 void netpoll::interrupt() noexcept {
