@@ -8,6 +8,9 @@
 //                      every take pairs with the release of the exchange that put it.
 //   schedtick          owner writes (relaxed store); sysmon reads it to see progress.
 //   cur_goid           owner writes; sysmon and stats read (relaxed, diagnostic).
+//   polling            owner writes (relaxed) around a poll of the netpoll; thieves read
+//                      it (relaxed, a hint: the steal itself synchronizes through q) to
+//                      take what the poll readies at once (worker::steal).
 //   counters           owner writes (relaxed store of load+1: no RMW on the hot path);
 //                      stats read them relaxed.
 //   rng, goid_next/end,
@@ -45,6 +48,7 @@ struct p {
   alignas(64) atomic<g*> runnext{nullptr};
   atomic<std::uint64_t> schedtick{0};
   atomic<std::uint64_t> cur_goid{0};
+  atomic<bool> polling{false};
   // A g this P's worker holds while it waits for a stop of the world to end (the dump
   // lists it with the queued ones); written by the owner with the world running.
   g* in_hand = nullptr;

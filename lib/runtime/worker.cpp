@@ -8,8 +8,8 @@
 //      without blocking, if goroutines wait for I/O (Go's netpoll(0)): the goroutines
 //      it readies land here;
 //   4. as a searcher (at most half the workers), the other Ps, in a random order: a
-//      backlog is stolen at once (half of it); a short queue or runnext only from a P
-//      stuck in one g (steal());
+//      backlog, or any queue of a P that is polling, is stolen at once (half of it); a
+//      short queue or runnext only from a P stuck in one g (steal());
 //   5. still nothing: stay a searcher for 2 us, looking every few hundred ns
 //      (spin_for_work());
 //   6. nothing: go to sleep through the idle protocol (idle.hpp), which re-checks
@@ -168,7 +168,11 @@ g* take_runnext(atomic<g*>& slot) noexcept {
 }  // namespace
 
 // Steal from another P. A backlog (steal_backlog or more queued) is stolen at once: the
-// owner cannot run them all soon. A short queue, or the runnext slot, is stolen only once
+// owner cannot run them all soon. So is any queue of a P whose worker is polling the
+// netpoll (p::polling): the goroutines it readies there wait until the poll ends, which
+// takes a system call per read it completes (Asio reads as it completes: the echo
+// workload's poll of 16 took ~40 us), and goroutines readied by separate I/O
+// completions have no partner to be split from. A short queue, or the runnext slot, is stolen only once
 // the owner has been busy with one g for a whole watch (patient = true, after a watch):
 // an owner cycling through a few short goroutines will run them within microseconds,
 // and taking them would split goroutines that talk to each other across Ps, making
@@ -189,7 +193,7 @@ g* worker::steal(bool patient) noexcept {
       if (&victim == &pp_) continue;
       const bool stuck = patient && victim.schedtick.load(memory_order_relaxed) == steal_seen_[pos];
       g* gp = nullptr;
-      if (stuck || victim.q.size() >= steal_backlog) gp = victim.q.steal_into(q_);
+      if (stuck || victim.q.size() >= steal_backlog || victim.polling.load(memory_order_relaxed)) gp = victim.q.steal_into(q_);
       if (!gp && last && stuck) gp = take_runnext(victim.runnext);
       if (gp) {
         pp_.steals.inc();
@@ -226,21 +230,32 @@ g* worker::spin_for_work() noexcept {
     }
     if (s_.stopping()) return nullptr;
     if (i % 4 == 0) {
-      if (s_.io.poll())
+      if (poll_io())
         if (g* gp = take_runnext(pp_.runnext)) return gp;
       if (std::chrono::steady_clock::now() - start >= search_spin) return nullptr;
     }
   }
 }
 
-// Work this worker could take now: the global queue, its own P's, or a backlog on
-// another P. A short queue on another P is not: only an owner pushes to its local
-// queue, so that owner is awake and will run it; only a watch may take it
-// (park). This is what the idle protocol's S2 re-checks (idle.hpp).
+// A poll of the netpoll without blocking (Go's netpoll(0)), on this P's behalf: what it
+// readies lands here. While it lasts, other Ps may steal from this P's queue (steal()).
+bool worker::poll_io() noexcept {
+  netpoll* np = s_.io.net();
+  if (!np || !np->has_waiters()) return false;
+  pp_.polling.store(true, memory_order_relaxed);
+  const bool any = s_.io.poll();
+  pp_.polling.store(false, memory_order_relaxed);
+  return any;
+}
+
+// Work this worker could take now: the global queue, its own P's, a backlog on another
+// P, or anything queued on a P whose worker is polling. Another short queue is not:
+// only an owner pushes to its local queue, so that owner is awake and will run it; only
+// a watch may take it (park). This is what the idle protocol's S2 re-checks (idle.hpp).
 bool worker::work_to_take() const noexcept {
   if (!s_.global.empty() || !q_.empty() || pp_.runnext.load(memory_order_acquire)) return true;
   for (const auto& v : s_.ps)
-    if (v.get() != &pp_ && v->q.size() >= steal_backlog) return true;
+    if (v.get() != &pp_ && (v->q.size() >= steal_backlog || (v->polling.load(memory_order_relaxed) && !v->q.empty()))) return true;
   return false;
 }
 
@@ -278,7 +293,7 @@ g* worker::find_runnable() {
     }
   }
   if (!gp) gp = take_global();  // (3)
-  if (!gp && s_.io.poll()) {
+  if (!gp && poll_io()) {
     gp = take_runnext(pp.runnext);
     if (!gp) gp = q_.pop();
   }
@@ -360,7 +375,9 @@ void worker::park() noexcept {
     if (!np->try_lock()) return give_up(timed);
     if (idlers.begin_poll(pp_.id)) {
       pp_.parks.inc();
+      pp_.polling.store(true, memory_order_relaxed);
       const std::size_t n = np->wait(until);
+      pp_.polling.store(false, memory_order_relaxed);
       if (n > 0 && GO_UNLIKELY(s_.trace.on())) {
         trace_ev e;
         e.kind = trace_kind::poll;
