@@ -48,10 +48,12 @@ struct p {
   alignas(64) atomic<g*> runnext{nullptr};
   atomic<std::uint64_t> schedtick{0};
   atomic<std::uint64_t> cur_goid{0};
-  atomic<bool> polling{false};
+  // A line of its own: the owner writes it twice per poll, searchers read it, and the
+  // line above changes with every goroutine the owner runs.
+  alignas(64) atomic<bool> polling{false};
   // A g this P's worker holds while it waits for a stop of the world to end (the dump
   // lists it with the queued ones); written by the owner with the world running.
-  g* in_hand = nullptr;
+  alignas(64) g* in_hand = nullptr;
   std::uint64_t rng = 0;
   std::uint64_t goid_next = 0, goid_end = 0;
   p_counter spawned, exited, steals, parks;

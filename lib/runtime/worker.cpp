@@ -193,7 +193,8 @@ g* worker::steal(bool patient) noexcept {
       if (&victim == &pp_) continue;
       const bool stuck = patient && victim.schedtick.load(memory_order_relaxed) == steal_seen_[pos];
       g* gp = nullptr;
-      if (stuck || victim.q.size() >= steal_backlog || victim.polling.load(memory_order_relaxed)) gp = victim.q.steal_into(q_);
+      const std::uint32_t n = victim.q.size();
+      if (stuck || n >= steal_backlog || (n > 0 && victim.polling.load(memory_order_relaxed))) gp = victim.q.steal_into(q_);
       if (!gp && last && stuck) gp = take_runnext(victim.runnext);
       if (gp) {
         pp_.steals.inc();
@@ -254,8 +255,11 @@ bool worker::poll_io() noexcept {
 // a watch may take it (park). This is what the idle protocol's S2 re-checks (idle.hpp).
 bool worker::work_to_take() const noexcept {
   if (!s_.global.empty() || !q_.empty() || pp_.runnext.load(memory_order_acquire)) return true;
-  for (const auto& v : s_.ps)
-    if (v.get() != &pp_ && (v->q.size() >= steal_backlog || (v->polling.load(memory_order_relaxed) && !v->q.empty()))) return true;
+  for (const auto& v : s_.ps) {
+    if (v.get() == &pp_) continue;
+    const std::uint32_t n = v->q.size();
+    if (n >= steal_backlog || (n > 0 && v->polling.load(memory_order_relaxed))) return true;
+  }
   return false;
 }
 
