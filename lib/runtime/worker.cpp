@@ -172,13 +172,13 @@ g* take_runnext(atomic<g*>& slot) noexcept {
 // netpoll (p::polling): the goroutines it readies there wait until the poll ends, which
 // takes a system call per read it completes (Asio reads as it completes: the echo
 // workload's poll of 16 took ~40 us), and goroutines readied by separate I/O
-// completions have no partner to be split from. A short queue, or the runnext slot, is stolen only once
-// the owner has been busy with one g for a whole watch (patient = true, after a watch):
-// an owner cycling through a few short goroutines will run them within microseconds,
-// and taking them would split goroutines that talk to each other across Ps, making
-// every channel operation between them a cross-core one (measured: 4 producers and 4
-// consumers on one channel ran 3x slower split over 2 Ps than on 1). This is Go's rule
-// for runnext ("usleep(3) then steal") applied to short queues too.
+// completions have no partner to be split from. A short queue, or the runnext slot, is
+// stolen only once the owner has been busy with one g for a whole watch (patient = true,
+// after a watch): an owner cycling through a few short goroutines will run them within
+// microseconds, and taking them would split goroutines that talk to each other across
+// Ps, making every channel operation between them a cross-core one (measured: 4
+// producers and 4 consumers on one channel ran 3x slower split over 2 Ps than on 1).
+// This is Go's rule for runnext ("usleep(3) then steal") applied to short queues too.
 g* worker::steal(bool patient) noexcept {
   const unsigned nprocs = s_.nprocs;
   for (int round = 0; round < steal_rounds; ++round) {
