@@ -140,7 +140,9 @@ GO_TEST_CASE("with_timeout expires with deadline_exceeded; a child's deadline is
   REQUIRE(ctx.deadline());
   auto [late, cancel_late] = go::with_timeout(ctx, 1h);
   CHECK(late.deadline() == ctx.deadline());  // clamped to the parent's
-  auto [early, cancel_early] = go::with_timeout(ctx, 1ms);
+  // A deadline before the parent's, whenever this line runs (a 1 ms timeout was not,
+  // once 1 ms had passed since ctx was made: an ASan run on a loaded host).
+  auto [early, cancel_early] = go::with_deadline(ctx, *ctx.deadline() - 1ms);
   CHECK(*early.deadline() < *ctx.deadline());
   co_await ctx.done();
   CHECK(ctx.err() == go::errc::deadline_exceeded);
