@@ -49,27 +49,30 @@ netpoll::netpoll() : work_(asio::make_work_guard(ioc_)) { raise_fd_limit(); }
 // one that spends it stops the io_context, which ends f's poll() or run_one() there.
 // Nobody else can be inside the io_context (the poll lock), so the stop is ours alone;
 // it is undone before the lock is. Counts the polls that ran something (wakeups_).
+// *polling is true meanwhile (relaxed: a hint for thieves, see p.hpp).
 template <class F>
-std::size_t netpoll::batch(F&& f) noexcept {
+std::size_t netpoll::batch(atomic<bool>* polling, F&& f) noexcept {
   budget_owner_ = this;
   budget_ = poll_batch;
+  if (polling) polling->store(true, memory_order_relaxed);
   const std::size_t n = guarded(std::forward<F>(f));
+  if (polling) polling->store(false, memory_order_relaxed);
   budget_owner_ = nullptr;
   if (budget_ == 0) ioc_.restart();
   if (n > 0) wakeups_.store(wakeups_.load(memory_order_relaxed) + 1, memory_order_relaxed);  // under the poll lock
   return n;
 }
 
-std::size_t netpoll::poll() noexcept {
+std::size_t netpoll::poll(atomic<bool>* polling) noexcept {
   if (!try_lock()) return 0;
   last_poll_.store(nanotime(), memory_order_relaxed);
-  const std::size_t n = batch([&] { return ioc_.poll(); });
+  const std::size_t n = batch(polling, [&] { return ioc_.poll(); });
   unlock();
   return n;
 }
 
-std::size_t netpoll::wait(std::int64_t deadline) noexcept {
-  return batch([&]() -> std::size_t {
+std::size_t netpoll::wait(std::int64_t deadline, atomic<bool>* polling) noexcept {
+  return batch(polling, [&]() -> std::size_t {
     std::size_t k = 0;
     if (deadline == never) {
       k = ioc_.run_one();

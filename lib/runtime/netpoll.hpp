@@ -75,11 +75,12 @@ class netpoll {
   static constexpr std::size_t poll_batch = 16;
 
   // Run the handlers that are ready, up to a batch, without blocking, if nobody else is
-  // polling. Returns how many ran.
-  std::size_t poll() noexcept;
+  // polling. Returns how many ran. polling (p::polling of the P whose worker polls, or
+  // null) is set while the handlers run: only once the poll lock is ours.
+  std::size_t poll(atomic<bool>* polling = nullptr) noexcept;
   // Holding the lock: block until a handler runs, interrupt(), or deadline (never: no
-  // limit), then run what else is ready, up to a batch.
-  std::size_t wait(std::int64_t deadline) noexcept;
+  // limit), then run what else is ready, up to a batch; polling as for poll().
+  std::size_t wait(std::int64_t deadline, atomic<bool>* polling) noexcept;
   // Wake a thread blocked in wait().
   void interrupt() noexcept;
 
@@ -88,7 +89,7 @@ class netpoll {
 
  private:
   template <class F>
-  std::size_t batch(F&& f) noexcept;
+  std::size_t batch(atomic<bool>* polling, F&& f) noexcept;
   // The poll in progress on this thread, and how many more completions it may run
   // (inline, so that wait_end's callers read them with no TLS wrapper call).
   static inline thread_local netpoll* budget_owner_ = nullptr;

@@ -8,9 +8,10 @@
 //                      every take pairs with the release of the exchange that put it.
 //   schedtick          owner writes (relaxed store); sysmon reads it to see progress.
 //   cur_goid           owner writes; sysmon and stats read (relaxed, diagnostic).
-//   polling            owner writes (relaxed) around a poll of the netpoll; thieves read
-//                      it (relaxed, a hint: the steal itself synchronizes through q) to
-//                      take what the poll readies at once (worker::steal).
+//   polling            set and cleared (relaxed) by the owner's worker around a poll of the
+//                      netpoll it holds the lock of (netpoll::batch); thieves read it
+//                      (relaxed, a hint: the steal itself synchronizes through q) to take
+//                      what the poll readies at once (worker::steal, stealable_now).
 //   counters           owner writes (relaxed store of load+1: no RMW on the hot path);
 //                      stats read them relaxed.
 //   rng, goid_next/end,

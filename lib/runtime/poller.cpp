@@ -30,10 +30,10 @@ void poller::wait_begin() noexcept {
   if (w >= 0 && s_.idlers.poller() != w) s_.idlers.wake(static_cast<unsigned>(w));
 }
 
-bool poller::poll() noexcept {
+bool poller::poll(atomic<bool>& polling) noexcept {
   netpoll* np = net();
   if (!np || !np->has_waiters()) return false;
-  const std::size_t n = np->poll();
+  const std::size_t n = np->poll(&polling);
   if (n > 0 && GO_UNLIKELY(s_.trace.on())) {
     trace_ev e;
     e.kind = trace_kind::poll;

@@ -31,9 +31,10 @@ class poller {
   // A goroutine is about to wait for I/O (W1, W2).
   void wait_begin() noexcept;
   // A worker out of work: run the I/O completions that are ready; the goroutines they
-  // ready land on the caller's P. Cheap when nobody waits for I/O or someone else polls.
-  // True if any ran.
-  bool poll() noexcept;
+  // ready land on the caller's P, whose polling flag (p::polling) is set meanwhile, so
+  // that other Ps may take them at once. Cheap when nobody waits for I/O or someone else
+  // polls. True if any ran.
+  bool poll(atomic<bool>& polling) noexcept;
 
  private:
   sched& s_;

@@ -165,6 +165,14 @@ g* take_runnext(atomic<g*>& slot) noexcept {
   if (next && slot.compare_exchange_strong(next, nullptr, memory_order_acquire, memory_order_relaxed)) return next;
   return nullptr;
 }
+
+// Whether another P's queue may be stolen now, without a watch: a backlog, or anything
+// queued while its worker polls (see steal()). The one rule of steal() and of the idle
+// protocol's S2 re-check (work_to_take()).
+bool stealable_now(const p& v) noexcept {
+  const std::uint32_t n = v.q.size();
+  return n >= steal_backlog || (n > 0 && v.polling.load(memory_order_relaxed));
+}
 }  // namespace
 
 // Steal from another P. A backlog (steal_backlog or more queued) is stolen at once: the
@@ -193,8 +201,7 @@ g* worker::steal(bool patient) noexcept {
       if (&victim == &pp_) continue;
       const bool stuck = patient && victim.schedtick.load(memory_order_relaxed) == steal_seen_[pos];
       g* gp = nullptr;
-      const std::uint32_t n = victim.q.size();
-      if (stuck || n >= steal_backlog || (n > 0 && victim.polling.load(memory_order_relaxed))) gp = victim.q.steal_into(q_);
+      if (stuck || stealable_now(victim)) gp = victim.q.steal_into(q_);
       if (!gp && last && stuck) gp = take_runnext(victim.runnext);
       if (gp) {
         pp_.steals.inc();
@@ -231,22 +238,11 @@ g* worker::spin_for_work() noexcept {
     }
     if (s_.stopping()) return nullptr;
     if (i % 4 == 0) {
-      if (poll_io())
+      if (s_.io.poll(pp_.polling))
         if (g* gp = take_runnext(pp_.runnext)) return gp;
       if (std::chrono::steady_clock::now() - start >= search_spin) return nullptr;
     }
   }
-}
-
-// A poll of the netpoll without blocking (Go's netpoll(0)), on this P's behalf: what it
-// readies lands here. While it lasts, other Ps may steal from this P's queue (steal()).
-bool worker::poll_io() noexcept {
-  netpoll* np = s_.io.net();
-  if (!np || !np->has_waiters()) return false;
-  pp_.polling.store(true, memory_order_relaxed);
-  const bool any = s_.io.poll();
-  pp_.polling.store(false, memory_order_relaxed);
-  return any;
 }
 
 // Work this worker could take now: the global queue, its own P's, a backlog on another
@@ -256,9 +252,7 @@ bool worker::poll_io() noexcept {
 bool worker::work_to_take() const noexcept {
   if (!s_.global.empty() || !q_.empty() || pp_.runnext.load(memory_order_acquire)) return true;
   for (const auto& v : s_.ps) {
-    if (v.get() == &pp_) continue;
-    const std::uint32_t n = v->q.size();
-    if (n >= steal_backlog || (n > 0 && v->polling.load(memory_order_relaxed))) return true;
+    if (v.get() != &pp_ && stealable_now(*v)) return true;
   }
   return false;
 }
@@ -297,7 +291,7 @@ g* worker::find_runnable() {
     }
   }
   if (!gp) gp = take_global();  // (3)
-  if (!gp && poll_io()) {
+  if (!gp && s_.io.poll(pp_.polling)) {  // Go's netpoll(0)
     gp = take_runnext(pp.runnext);
     if (!gp) gp = q_.pop();
   }
@@ -379,9 +373,7 @@ void worker::park() noexcept {
     if (!np->try_lock()) return give_up(timed);
     if (idlers.begin_poll(pp_.id)) {
       pp_.parks.inc();
-      pp_.polling.store(true, memory_order_relaxed);
-      const std::size_t n = np->wait(until);
-      pp_.polling.store(false, memory_order_relaxed);
+      const std::size_t n = np->wait(until, &pp_.polling);
       if (n > 0 && GO_UNLIKELY(s_.trace.on())) {
         trace_ev e;
         e.kind = trace_kind::poll;

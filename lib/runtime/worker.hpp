@@ -44,7 +44,6 @@ class worker {
   g* spin_for_work() noexcept;
   bool watch_others() noexcept;
   bool work_to_take() const noexcept;
-  bool poll_io() noexcept;
   void park() noexcept;
   GO_NOINLINE void overflow(g* gp) noexcept;
   GO_ALWAYS_INLINE void execute(g* gp) noexcept;
