@@ -34,10 +34,16 @@
 // The io_context is created on first use, so a runtime without I/O pays nothing. A work
 // guard keeps it from stopping when it runs out of work.
 //
-// Shutdown order (sched::stop): workers and sysmon have exited, so nothing polls; the
-// sweep destroys goroutines (their I/O objects cancel their operations into the
-// io_context, whose handlers never run); the io_context is destroyed last, with the
-// sched, freeing those handlers uninvoked.
+// Shutdown order (sched::stop): workers and sysmon have exited, so nothing polls; then
+// shutdown() destroys every operation still pending in the reactor or queued in the
+// io_context, with its handler, uninvoked. That must come before the sweep destroys the
+// goroutines: a wait's operation lives in the waiting goroutine's frame (io_wait's
+// arena), and a socket destroyed with its wait still registered hands the operation to
+// the io_context (Asio's deregister_descriptor writes its error code and queues it), to
+// be freed when the io_context goes -- after the frame that held it was freed. Once
+// shut down, Asio's reactor lets sockets and timers be closed and destroyed without
+// touching anything of theirs (the sweep's destructors do both); the io_context is
+// destroyed last, with the sched.
 #pragma once
 
 #include <asio/executor_work_guard.hpp>
@@ -83,6 +89,9 @@ class netpoll {
   std::size_t wait(std::int64_t deadline, atomic<bool>* polling) noexcept;
   // Wake a thread blocked in wait().
   void interrupt() noexcept;
+  // Runtime stop, with nothing polling and before the sweep: destroy every pending
+  // operation and queued handler, uninvoked (see the top of the file).
+  void shutdown() noexcept { ioc_.shutdown(); }
 
   // When the io_context was last polled (nanotime), for sysmon.
   std::int64_t last_poll() const noexcept { return last_poll_.load(memory_order_relaxed); }
@@ -95,7 +104,12 @@ class netpoll {
   static inline thread_local netpoll* budget_owner_ = nullptr;
   static inline thread_local std::size_t budget_ = 0;
 
-  asio::io_context ioc_;
+  // asio::io_context, whose shutdown (protected in Asio's execution_context, run by its
+  // destructor) the runtime runs earlier.
+  struct context_t : asio::io_context {
+    using asio::io_context::shutdown;
+  };
+  context_t ioc_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   atomic<bool> busy_{false};
   atomic<std::int64_t> waiters_{0};

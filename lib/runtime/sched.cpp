@@ -8,7 +8,9 @@
 //   3. Stop sysmon. Workers and sysmon are what poll the io_context (netpoll.hpp): from
 //      now on no I/O completion readies anything.
 //   4. Stop the blocking pool: queued calls are dropped, running ones finish and ready
-//      their goroutines into the global queue.
+//      their goroutines into the global queue. Shut the io_context down: its pending
+//      operations, which live in the frames of the goroutines waiting for them, are
+//      destroyed uninvoked while those frames still exist (netpoll.hpp).
 //   5. Sweep (destroy_remaining): destroy every goroutine in a run queue, then every
 //      parked one in the registry; destroying one may ready others (a guard unlocking a
 //      mutex), so repeat until a pass finds nothing. Destroying a g runs the destructors
@@ -164,6 +166,7 @@ void sched::stop() {
   }
   sysmon_.join();
   blocking.stop();                                     // (4)
+  if (netpoll* np = io.net()) np->shutdown();
   if (opts.leak_check) {                               // the world is stopped for good
     std::string out;
     if (std::size_t n = leftover(out))
