@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -51,13 +53,16 @@ struct datagram {
 //   called from anywhere, as in Go.
 class conn {
  public:
+  class read_awaiter;
+  class read_full_awaiter;
   class write_awaiter;
   conn() noexcept = default;
 
-  [[nodiscard]] GO_API task<std::size_t> read(std::span<std::byte> buf) const;
-  [[nodiscard]] GO_API task<std::size_t> read(std::span<std::byte> buf, context ctx) const;
-  [[nodiscard]] GO_API task<void> read_full(std::span<std::byte> buf) const;
-  [[nodiscard]] GO_API task<void> read_full(std::span<std::byte> buf, context ctx) const;
+  // co_await gives the bytes read (0 at end of stream).
+  [[nodiscard]] read_awaiter read(std::span<std::byte> buf) const;
+  [[nodiscard]] read_awaiter read(std::span<std::byte> buf, context ctx) const;
+  [[nodiscard]] read_full_awaiter read_full(std::span<std::byte> buf) const;
+  [[nodiscard]] read_full_awaiter read_full(std::span<std::byte> buf, context ctx) const;
   // co_await gives the bytes written (all of buf).
   [[nodiscard]] write_awaiter write(std::span<const std::byte> buf) const;
   [[nodiscard]] write_awaiter write(std::span<const std::byte> buf, context ctx) const;
@@ -74,6 +79,12 @@ class conn {
 
  private:
   friend struct access;
+  // read's three steps (read_awaiter): the first attempt (true if it is done), the wait,
+  // and its result; read_drop ends a wait whose goroutine is destroyed.
+  GO_API static bool read_now(read_awaiter& r);
+  GO_API static bool read_park(read_awaiter& r, std::coroutine_handle<> h);
+  GO_API static std::size_t read_end(read_awaiter& r);
+  GO_API static void read_drop(read_awaiter& r) noexcept;
   // write's two halves: the first attempt (true if it wrote all of buf; done counts
   // what it wrote), and the loop that waits for room for the rest.
   GO_API static bool write_now(detail::netfd* fd, std::span<const std::byte> buf, std::size_t& done);
@@ -81,6 +92,68 @@ class conn {
                                              std::size_t done, context ctx);
   std::shared_ptr<detail::netfd> fd_;
 };
+
+// What conn::read gives (and, filling buf, conn::read_full). Data that is already there
+// is read inside await_ready. A read that has to wait parks the goroutine with no
+// coroutine frame of its own: the wait, Asio's operation included, lives in the awaiter,
+// that is in the awaiting frame (the wait_ bytes; lib/net/tcp.cpp checks they fit), and
+// is started, and for read_full started again on the rest, by the poller. It owns what
+// it needs (the conn's socket, the ctx); buf must live until it is awaited. Movable
+// until awaited (a coroutine parameter is moved into its frame).
+class [[nodiscard]] conn::read_awaiter {
+ public:
+  read_awaiter(read_awaiter&& o) noexcept
+      : fd_(std::move(o.fd_)), buf_(o.buf_), ctx_(std::move(o.ctx_)), full_(o.full_) {}
+  read_awaiter& operator=(read_awaiter&&) = delete;
+  ~read_awaiter() {
+    if (waiting_) conn::read_drop(*this);  // its goroutine is destroyed by runtime::stop
+  }
+
+  bool await_ready() { return conn::read_now(*this); }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) {
+    if (!conn::read_park(*this, h)) return false;
+    go::detail::note_suspension(h, GO_SUSPENSION_PC());  // parked: the frame is ours until it unwinds
+    return true;
+  }
+  std::size_t await_resume() { return conn::read_end(*this); }
+
+ private:
+  friend class conn;
+  static constexpr std::size_t wait_size = 304;
+  read_awaiter(std::shared_ptr<detail::netfd> fd, std::span<std::byte> buf, context ctx, bool full) noexcept
+      : fd_(std::move(fd)), buf_(buf), ctx_(std::move(ctx)), full_(full) {}
+  std::shared_ptr<detail::netfd> fd_;
+  std::span<std::byte> buf_;
+  context ctx_;
+  std::size_t got_ = 0;       // bytes read into buf_ so far
+  std::uint32_t waits_ = 0;   // the conn's waits in a row when the read began (tcp.cpp)
+  bool full_;                 // read_full
+  bool waiting_ = false;      // wait_ holds a wait
+  alignas(std::max_align_t) unsigned char wait_[wait_size];
+};
+
+// What conn::read_full gives: as read_awaiter, filling buf; co_await throws go::error
+// eof (nothing read) or unexpected_eof (part of buf) if the stream ends first.
+class [[nodiscard]] conn::read_full_awaiter : public conn::read_awaiter {
+ public:
+  void await_resume() { (void)conn::read_end(*this); }
+
+ private:
+  friend class conn;
+  explicit read_full_awaiter(read_awaiter&& r) noexcept : read_awaiter(std::move(r)) {}
+};
+
+inline conn::read_awaiter conn::read(std::span<std::byte> buf) const { return read_awaiter(fd_, buf, {}, false); }
+inline conn::read_awaiter conn::read(std::span<std::byte> buf, context ctx) const {
+  return read_awaiter(fd_, buf, std::move(ctx), false);
+}
+inline conn::read_full_awaiter conn::read_full(std::span<std::byte> buf) const {
+  return read_full_awaiter(read_awaiter(fd_, buf, {}, true));
+}
+inline conn::read_full_awaiter conn::read_full(std::span<std::byte> buf, context ctx) const {
+  return read_full_awaiter(read_awaiter(fd_, buf, std::move(ctx), true));
+}
 
 // What conn::write gives. The socket takes almost every write at once: then the await
 // completes inside await_ready, with no coroutine frame made; a write that has to wait

@@ -19,11 +19,12 @@
 // Go does.
 //
 // Waking a waiter early (close, an expired deadline, a ctx's cancel) cancels the
-// socket's pending waits (Asio's cancel() takes both directions). A waiter woken that
-// way re-checks why: closed, its own deadline expired, its ctx done, or none of these
-// (the other direction's event), when it simply tries again. A wait that is about to
-// start checks the same three under the lock, so none of them can slip in between
-// the check and the registration.
+// socket's pending waits (Asio's cancel() takes both directions). The completion of a
+// wait woken that way checks why, under the lock: closed, its own deadline expired, its
+// ctx done -- the wait ends and says which (wait_result::why) -- or none of these (the
+// other direction's event), when it starts the operation again there, in the poller,
+// and the goroutine sleeps on. A wait that is about to start checks the same three
+// under the lock, so none of them can slip in between the check and the registration.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -151,16 +152,25 @@ struct wait_for {
   void start(S& sock, H&& h) const {
     sock.async_wait(d == rd ? S::wait_read : S::wait_write, std::forward<H>(h));
   }
+  static bool more(std::size_t) noexcept { return false; }
 };
 // ... or read as soon as data arrives, on the thread that polls: Asio's reactor then
 // needs no epoll_ctl to re-arm the edge-triggered descriptor (a readiness wait does),
-// and the data comes with the wake-up. (Go's loop reads again after the wake-up.)
+// and the data comes with the wake-up. (Go's loop reads again after the wake-up.) With
+// fill, a read that got less than buf reads on into the rest before the wait ends (Go's
+// io.ReadFull).
 struct read_into {
   asio::mutable_buffer buf;
+  bool fill = false;
   static constexpr direction d = rd;
   template <class S, class H>
   void start(S& sock, H&& h) const {
     sock.async_read_some(buf, std::forward<H>(h));
+  }
+  // A read of n bytes completed: whether the wait goes on for more.
+  bool more(std::size_t n) noexcept {
+    buf += n;
+    return fill && buf.size() > 0;
   }
 };
 struct receive_from {
@@ -171,13 +181,19 @@ struct receive_from {
   void start(udp_socket& sock, H&& h) const {
     sock.async_receive_from(buf, *from, std::forward<H>(h));
   }
+  static bool more(std::size_t) noexcept { return false; }
 };
 
-// How a wait ended: ec (operation_aborted when woken early, see the top of the file)
-// and, for a read, the bytes it read.
+// Why a wait ended early, or did not start (see the top of the file).
+enum class woken : std::uint8_t { no, closed, timeout, canceled };
+
+// How a wait ended: ec (operation_aborted when woken early, with why), and for a read
+// the bytes it read (a filling read can end early with some: then ec is clear and why
+// says what stopped it).
 struct wait_result {
   std::error_code ec;
   std::size_t n = 0;
+  woken why = woken::no;
 };
 
 // Park until Op completes (or one of the early wake-ups in the comment at the top).
@@ -210,7 +226,9 @@ class [[nodiscard]] io_wait {
   // Asio allocates each operation through the handler's allocator. One operation at a
   // time belongs to a wait, and Asio frees it before it calls the handler, so the
   // wait's own buffer holds it: no malloc per wait. (Asio's recycling cache does not
-  // help here: operations start on the workers, outside the io_context's run.)
+  // help here: operations start on the workers, outside the io_context's run.) The
+  // buffer fits the largest operation (checked here, at compile time: 112 bytes for a
+  // TCP read with Asio 1.22 on x86-64); the heap is only a fallback for a second one.
   template <class T>
   struct arena {
     using value_type = T;
@@ -219,6 +237,7 @@ class [[nodiscard]] io_wait {
     template <class U>
     arena(const arena<U>& o) noexcept : self(o.self) {}  // NOLINT
     T* allocate(std::size_t n) {
+      static_assert(sizeof(T) <= sizeof(io_wait::storage_), "io_wait's storage_ is too small for Asio's operation");
       if (sizeof(T) * n <= sizeof(self->storage_) && !self->storage_used_) {
         self->storage_used_ = true;
         return reinterpret_cast<T*>(self->storage_);
@@ -239,30 +258,52 @@ class [[nodiscard]] io_wait {
     io_wait* self;
     using allocator_type = arena<void>;
     allocator_type get_allocator() const noexcept { return allocator_type(self); }
+    // Runs in a poll. Woken early for no reason of this wait's own (see the top of the
+    // file), or a filling read with more to read: start again and sleep on.
     void operator()(const std::error_code& ec, std::size_t n = 0) const {
-      self->result_ = {ec, n};
-      go::detail::io_wait_end(self->gp_);
-      go::detail::ready(self->gp_);  // last touch
+      io_wait& w = *self;
+      w.result_.n += n;
+      if (ec ? ec == asio::error::operation_aborted : w.op_.more(n)) {
+        std::lock_guard lock(w.f_.mu);
+        w.result_.why = w.why_now();
+        if (w.result_.why == woken::no && w.begin()) return;
+      }
+      w.result_.ec = ec;
+      go::detail::io_wait_end(w.gp_);
+      go::detail::ready(w.gp_);  // last touch
     }
   };
+
+  // Under f_.mu: a reason to stop waiting, if there is one.
+  woken why_now() noexcept {
+    if (canceled_) return woken::canceled;
+    if (f_.closed.load(go::detail::memory_order_relaxed)) return woken::closed;
+    if (f_.dl[op_.d].passed()) return woken::timeout;
+    return woken::no;
+  }
+  // Under f_.mu: start the operation. False if it could not (out of memory): the wait
+  // ends with operation_aborted and no reason, and the caller's loop tries again.
+  bool begin() noexcept {
+    try {
+      op_.start(f_.sock, handler{this});
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
 
   // The park's unlock function: the goroutine has unwound; start the operation, unless
   // a reason to wake has already come.
   static bool start(go::detail::g*, void* p) noexcept {
     auto* self = static_cast<io_wait*>(p);
-    pollfd<S>& f = self->f_;
-    std::lock_guard lock(f.mu);
-    if (self->canceled_ || f.closed.load(go::detail::memory_order_relaxed) || f.dl[self->op_.d].passed()) return false;
+    std::lock_guard lock(self->f_.mu);
+    if ((self->result_.why = self->why_now()) != woken::no) return false;
     self->started_ = true;
     go::detail::io_wait_begin(self->gp_);
-    try {
-      self->op_.start(f.sock, handler{self});
-    } catch (...) {
-      go::detail::io_wait_end(self->gp_);
-      self->started_ = false;
-      return false;  // out of memory: resume; the caller tries again
-    }
-    return true;
+    if (self->begin()) return true;
+    go::detail::io_wait_end(self->gp_);
+    self->started_ = false;
+    return false;
   }
   // Under the context's lock, at most once, never after disarm() returned (ctx_watch).
   static void on_cancel(void* p) noexcept {
@@ -280,7 +321,7 @@ class [[nodiscard]] io_wait {
   bool started_ = false;   // under f_.mu
   bool canceled_ = false;  // under f_.mu until the wait ends
   wait_result result_;
-  alignas(std::max_align_t) unsigned char storage_[256];  // the operation (arena)
+  alignas(std::max_align_t) unsigned char storage_[128];  // the operation (arena)
   bool storage_used_ = false;
 };
 

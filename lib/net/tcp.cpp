@@ -1,5 +1,6 @@
 // TCP (Go's tcpsock.go): conn's reads and writes, listener, listen. dial.cpp dials.
 #include <asio/ip/v6_only.hpp>
+#include <new>
 #include <optional>
 #include <type_traits>
 
@@ -8,79 +9,103 @@
 
 namespace go::net {
 
+// The wait a read_awaiter holds in its wait_ bytes.
+using read_wait = detail::io_wait<tcp_socket, detail::read_into>;
+
 namespace {
-
-// read (Full = false): wait for data and return how many bytes arrived, or 0 at end of
-// stream. read_full (Full = true): read until buf is full, or throw eof /
-// unexpected_eof. One coroutine for both, so that read_full costs one frame, not one
-// per read it makes.
-template <bool Full>
-task<std::conditional_t<Full, void, std::size_t>> read_loop(std::shared_ptr<detail::netfd> fd, std::span<std::byte> buf,
-                                                            context ctx) {
-  auto& f = detail::live(fd, "conn", "read");
-  std::size_t got = 0;
-  while (!buf.empty()) {
-    // Go's loop tries the read first and waits only if it would block. But Asio's read,
-    // which the wait starts, tries once more itself as it starts (its speculative
-    // read), so a read that waits would cost two failed recvfroms. After a read that
-    // had to wait, the next one most likely waits too (a peer that answers requests),
-    // so it skips its own try and lets Asio's be the one: one failed recvfrom per wait,
-    // as Go and tokio make. If the data is there after all, Asio's try gets it and the
-    // read completes through the io_context's queue (the next poll) rather than at
-    // once. So the read still tries first after 1, 2, 4, ... 1024 waits in a row and
-    // then after every 1024th: a run of reads through the queue is never longer than the
-    // run of waits before it (nor than 1024), and a streaming reader that caught up goes
-    // back to reading at once. (Every 64th cost 0.016 failed recvfroms per message in
-    // the echo workload, above Go's and tokio's count; every 1024th costs 0.001.)
-    const std::uint32_t waits = f.read_waits.load(go::detail::memory_order_relaxed);
-    bool try_first = (waits & (waits - 1)) == 0 || waits % 1024 == 0;
-    std::size_t n = 0;  // this step's bytes; stays 0 at end of stream
-    for (;;) {
-      if (f.read_eof.load(go::detail::memory_order_relaxed)) break;
-      if (try_first) {
-        std::error_code ec;
-        step s = detail::attempt(f, rd, ec, [&](std::error_code& e) { n = f.sock.read_some(asio::buffer(buf.data(), buf.size()), e); });
-        if (s == step::done) {
-          if (waits != 0) f.read_waits.store(0, go::detail::memory_order_relaxed);  // (no store per read when streaming)
-          break;
-        }
-        if (s == step::failed && ec == asio::error::eof) {
-          f.read_eof.store(true, go::detail::memory_order_relaxed);
-          break;
-        }
-        if (s != step::again) detail::fail("read", "tcp", f.addrs(), s, ec);
-      }
-      try_first = true;  // after a wake-up: the loop's attempt says why (closed, timeout)
-      auto r = co_await detail::wait(f, detail::read_into{asio::buffer(buf.data(), buf.size())}, ctx);
-      if (!r.ec) {
-        f.read_waits.store(waits + 1, go::detail::memory_order_relaxed);
-        n = r.n;
-        break;
-      }
-      if (r.ec == asio::error::eof && !f.closed.load(go::detail::memory_order_relaxed)) {
-        f.read_eof.store(true, go::detail::memory_order_relaxed);
-        break;
-      }
-      if (r.ec != asio::error::operation_aborted && !f.closed.load(go::detail::memory_order_relaxed)) detail::fail("read", "tcp", f.addrs(), step::failed, r.ec);
-      // Woken early: the loop's attempt says why (closed, timeout), or waits again.
-    }
-    if constexpr (Full) {
-      if (n == 0) throw error(got == 0 ? errc::eof : errc::unexpected_eof);
-      got += n;
-      buf = buf.subspan(n);
-    } else {
-      co_return n;
-    }
-  }
-  if constexpr (!Full) co_return 0;  // an empty buf
-}
-
+read_wait& wait_in(unsigned char* bytes) noexcept { return *std::launder(reinterpret_cast<read_wait*>(bytes)); }
 }  // namespace
 
-task<std::size_t> conn::read(std::span<std::byte> buf) const { return read_loop<false>(fd_, buf, {}); }
-task<std::size_t> conn::read(std::span<std::byte> buf, context ctx) const { return read_loop<false>(fd_, buf, std::move(ctx)); }
-task<void> conn::read_full(std::span<std::byte> buf) const { return read_loop<true>(fd_, buf, {}); }
-task<void> conn::read_full(std::span<std::byte> buf, context ctx) const { return read_loop<true>(fd_, buf, std::move(ctx)); }
+// Go's loop tries the read first and waits only if it would block. But Asio's read, which
+// the wait starts, tries once more itself as it starts (its speculative read), so a read
+// that waits would cost two failed recvfroms. After a read that had to wait, the next one
+// most likely waits too (a peer that answers requests), so it skips its own try and lets
+// Asio's be the one: one failed recvfrom per wait, as Go and tokio make. If the data is
+// there after all, Asio's try gets it and the read completes through the io_context's
+// queue (the next poll) rather than at once. So the read still tries first after 1, 2, 4,
+// ... 1024 waits in a row and then after every 1024th: a run of reads through the queue
+// is never longer than the run of waits before it (nor than 1024), and a streaming reader
+// that caught up goes back to reading at once. (Every 64th cost 0.016 failed recvfroms per
+// message in the echo workload, above Go's and tokio's count; every 1024th costs 0.001.)
+bool conn::read_now(read_awaiter& r) {
+  auto& f = detail::live(r.fd_, "conn", "read");
+  r.waits_ = f.read_waits.load(go::detail::memory_order_relaxed);
+  bool try_first = (r.waits_ & (r.waits_ - 1)) == 0 || r.waits_ % 1024 == 0;
+  while (r.got_ < r.buf_.size()) {
+    if (f.read_eof.load(go::detail::memory_order_relaxed)) return true;
+    if (!try_first) return false;
+    const auto rest = r.buf_.subspan(r.got_);
+    std::error_code ec;
+    std::size_t n = 0;
+    step s = detail::attempt(f, rd, ec, [&](std::error_code& e) { n = f.sock.read_some(asio::buffer(rest.data(), rest.size()), e); });
+    if (s == step::done) {
+      if (r.waits_ != 0) f.read_waits.store(r.waits_ = 0, go::detail::memory_order_relaxed);  // (no store per read when streaming)
+      r.got_ += n;
+      if (!r.full_) return true;
+      continue;
+    }
+    if (s == step::failed && ec == asio::error::eof) {
+      f.read_eof.store(true, go::detail::memory_order_relaxed);
+      return true;
+    }
+    if (s != step::again) detail::fail("read", "tcp", f.addrs(), s, ec);
+    return false;
+  }
+  return true;  // full, or an empty buf
+}
+
+bool conn::read_park(read_awaiter& r, std::coroutine_handle<> h) {
+  static_assert(sizeof(read_wait) <= read_awaiter::wait_size && alignof(read_wait) <= alignof(std::max_align_t),
+                "conn::read_awaiter::wait_size is too small for the wait");
+  auto& f = *r.fd_;
+  const auto rest = r.buf_.subspan(r.got_);
+  auto* w = ::new (static_cast<void*>(r.wait_))
+      read_wait(f, detail::read_into{asio::buffer(rest.data(), rest.size()), r.full_}, go::detail::ctx_access::canceler(r.ctx_));
+  r.waiting_ = true;
+  return w->await_suspend(h);
+}
+
+std::size_t conn::read_end(read_awaiter& r) {
+  auto& f = *r.fd_;
+  if (r.waiting_) {
+    read_wait& w = wait_in(r.wait_);
+    detail::wait_result res;
+    try {
+      res = w.await_resume();  // throws ctx's error if the ctx ended the wait with nothing read
+    } catch (...) {
+      read_drop(r);
+      throw;
+    }
+    read_drop(r);
+    r.got_ += res.n;
+    if (!res.ec) {
+      f.read_waits.store(r.waits_ + 1, go::detail::memory_order_relaxed);
+    } else if (res.ec == asio::error::eof && !f.closed.load(go::detail::memory_order_relaxed)) {
+      f.read_eof.store(true, go::detail::memory_order_relaxed);
+    } else if (res.ec != asio::error::operation_aborted && !f.closed.load(go::detail::memory_order_relaxed)) {
+      detail::fail("read", "tcp", f.addrs(), step::failed, res.ec);
+    }
+    // Ended early (or a filling read stopped short): say why.
+    if (res.why == detail::woken::no && f.closed.load(go::detail::memory_order_relaxed)) res.why = detail::woken::closed;
+    if (res.ec || (r.full_ && r.got_ < r.buf_.size() && !f.read_eof.load(go::detail::memory_order_relaxed))) {
+      switch (res.why) {
+        case detail::woken::canceled: go::detail::throw_ctx_err(go::detail::ctx_access::canceler(r.ctx_));
+        case detail::woken::closed: detail::fail("read", "tcp", f.addrs(), step::closed);
+        case detail::woken::timeout: detail::fail("read", "tcp", f.addrs(), step::timeout);
+        case detail::woken::no:
+          if (res.ec != asio::error::eof) throw std::bad_alloc();  // the wait could not start (again)
+      }
+    }
+  }
+  if (r.full_ && r.got_ < r.buf_.size()) throw error(r.got_ == 0 ? errc::eof : errc::unexpected_eof);
+  return r.got_;
+}
+
+void conn::read_drop(read_awaiter& r) noexcept {
+  wait_in(r.wait_).~read_wait();
+  r.waiting_ = false;
+}
+
 bool conn::write_now(detail::netfd* fd, std::span<const std::byte> buf, std::size_t& done) {
   if (!fd) throw error(errc::invalid_argument, "go::net::conn::write on an empty conn");
   auto& f = *fd;

@@ -490,6 +490,67 @@ GO_TEST_CASE("a write that waits for room completes when the peer drains; a ctx 
   CHECK(empty_throws);
 }
 
+// A read that waits is started again by the poller when the wait ends for another
+// goroutine's reason (a ctx that cancels the write direction: Asio cancels both), and a
+// read_full that waits reads on into the rest of its buffer there; a round trip on a
+// second conn lets the poller run between the pieces. A ctx that ends a read_full after
+// part of its buffer throws the ctx's error.
+GO_TEST_CASE("a waiting read sleeps on through the other direction's cancel; read_full fills in the poller") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto conns = co_await connected_pair(l);
+  go::net::conn c = conns.first, peer = conns.second;
+  auto server = go::spawn(echo_server, l);
+  auto other = co_await go::net::dial("tcp", l.addr());
+  auto round_trip = [other]() -> go::task<void> {
+    co_await other.write(std::string_view("."));
+    std::string b(1, '\0');
+    co_await other.read_full(bytes(b));
+  };
+
+  auto reader = [c]() -> go::task<std::string> {
+    std::string b(8, '\0');
+    co_await c.read_full(bytes(b));
+    co_return b;
+  };
+  auto r = go::spawn(reader);
+  co_await go_test::until_waiting(3, "IO wait");  // the reader, the echo server's accept and read
+  // A write on c that nobody drains, canceled by its ctx, cancels the reader's wait too.
+  auto [ctx, cancel] = go::with_cancel(go::background());
+  auto canceler = [cancel = cancel]() -> go::task<void> {
+    co_await go_test::until_waiting(4, "IO wait");  // and the write
+    cancel();
+  };
+  go::spawn(canceler);
+  std::vector<std::byte> big(64 << 20);
+  const auto write_err = co_await go_test::error_of(c.write(big, ctx));
+  CHECK(write_err == go::errc::canceled);
+  // (c's sending side stays full; what peer sends comes the other way.)
+  for (std::string piece : {"go", "p", "her", "s!"}) {
+    co_await peer.write(piece);
+    co_await round_trip();
+  }
+  auto got = co_await r;
+  CHECK(got == "gophers!");
+
+  // A ctx that ends a read_full after part of its buffer.
+  auto [ctx2, cancel2] = go::with_cancel(go::background());
+  std::string half(8, '\0');
+  auto partial = [c, ctx2 = ctx2, &half]() -> go::task<std::optional<std::error_code>> {
+    co_return co_await go_test::error_of(c.read_full(bytes(half), ctx2));
+  };
+  auto p = go::spawn(partial);
+  co_await peer.write(std::string_view("abc"));
+  co_await round_trip();
+  cancel2();
+  auto partial_err = co_await p;
+  CHECK(partial_err == go::errc::canceled);
+  other.close();
+  c.close();
+  peer.close();
+  l.close();
+  co_await server;
+}
+
 GO_TEST_CASE("dial_timeout connects, and reports i/o timeout when the time is up") {
   auto l = go::net::listen("tcp", "127.0.0.1:0");
   auto server = go::spawn(echo_server, l);
