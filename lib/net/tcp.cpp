@@ -37,7 +37,7 @@ bool conn::read_now(read_awaiter& r) {
     const auto rest = r.buf_.subspan(r.got_);
     std::error_code ec;
     std::size_t n = 0;
-    step s = detail::attempt(f, rd, ec, [&](std::error_code& e) { n = f.sock.read_some(asio::buffer(rest.data(), rest.size()), e); });
+    step s = detail::attempt_recv(f, rest, n, ec);
     if (s == step::done) {
       if (r.waits_ != 0) f.read_waits.store(r.waits_ = 0, go::detail::memory_order_relaxed);  // (no store per read when streaming)
       r.got_ += n;
@@ -110,7 +110,7 @@ bool conn::write_now(detail::netfd* fd, std::span<const std::byte> buf, std::siz
   if (!fd) throw error(errc::invalid_argument, "go::net::conn::write on an empty conn");
   auto& f = *fd;
   std::error_code ec;
-  step s = detail::attempt(f, wr, ec, [&](std::error_code& e) { done = f.sock.write_some(asio::buffer(buf.data(), buf.size()), e); });
+  step s = detail::attempt_send(f, buf, done, ec);
   if (s != step::done && s != step::again) detail::fail("write", "tcp", f.addrs(), s, ec);
   return done == buf.size();
 }
@@ -122,9 +122,9 @@ task<std::size_t> conn::write_rest(std::shared_ptr<detail::netfd> fd, std::span<
   while (done < buf.size()) {
     (void)co_await detail::wait(f, detail::wait_for{wr}, ctx);
     std::error_code ec;
-    step s = detail::attempt(f, wr, ec, [&](std::error_code& e) {
-      done += f.sock.write_some(asio::buffer(buf.data() + done, buf.size() - done), e);
-    });
+    std::size_t n = 0;
+    step s = detail::attempt_send(f, buf.subspan(done), n, ec);
+    done += n;
     if (s != step::done && s != step::again) detail::fail("write", "tcp", f.addrs(), s, ec);
   }
   co_return done;
