@@ -98,8 +98,8 @@ class conn {
 // coroutine frame of its own: the wait, Asio's operation included, lives in the awaiter,
 // that is in the awaiting frame (the wait_ bytes; lib/net/tcp.cpp checks they fit), and
 // is started, and for read_full started again on the rest, by the poller. It owns what
-// it needs (the conn's socket, the ctx); buf must live until it is awaited. Movable
-// until awaited (a coroutine parameter is moved into its frame).
+// it needs (the conn's socket, the ctx); buf must live until it is awaited. Await it
+// once; it is movable until then (a coroutine parameter is moved into its frame).
 class [[nodiscard]] conn::read_awaiter {
  public:
   read_awaiter(read_awaiter&& o) noexcept

@@ -68,14 +68,9 @@ bool conn::read_park(read_awaiter& r, std::coroutine_handle<> h) {
 std::size_t conn::read_end(read_awaiter& r) {
   auto& f = *r.fd_;
   if (r.waiting_) {
-    read_wait& w = wait_in(r.wait_);
-    detail::wait_result res;
-    try {
-      res = w.await_resume();  // throws ctx's error if the ctx ended the wait with nothing read
-    } catch (...) {
-      read_drop(r);
-      throw;
-    }
+    // Throws ctx's error if the ctx ended the wait with nothing read (the awaiter's
+    // destructor then ends the wait).
+    detail::wait_result res = wait_in(r.wait_).await_resume();
     read_drop(r);
     r.got_ += res.n;
     if (!res.ec) {
