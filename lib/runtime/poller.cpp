@@ -30,9 +30,8 @@ void poller::wait_begin() noexcept {
   if (w >= 0 && s_.idlers.poller() != w) s_.idlers.wake(static_cast<unsigned>(w));
 }
 
-bool poller::poll(atomic<bool>& polling) noexcept {
-  netpoll* np = net();
-  if (!np || !np->has_waiters()) return false;
+bool poller::poll(netpoll* np, atomic<bool>& polling) noexcept {
+  if (!np->has_waiters()) return false;
   const std::size_t n = np->poll(&polling);
   if (n > 0 && GO_UNLIKELY(s_.trace.on())) {
     trace_ev e;

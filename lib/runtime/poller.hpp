@@ -33,10 +33,16 @@ class poller {
   // A worker out of work: run the I/O completions that are ready; the goroutines they
   // ready land on the caller's P, whose polling flag (p::polling) is set meanwhile, so
   // that other Ps may take them at once. Cheap when nobody waits for I/O or someone else
-  // polls. True if any ran.
-  bool poll(atomic<bool>& polling) noexcept;
+  // polls. True if any ran. (Inline up to the first check: a runtime that never did I/O
+  // pays a load, not a call, each time a worker runs out of work.)
+  bool poll(atomic<bool>& polling) noexcept {
+    netpoll* np = net();
+    return np && poll(np, polling);
+  }
 
  private:
+  bool poll(netpoll* np, atomic<bool>& polling) noexcept;
+
   sched& s_;
   os_mutex mu_{lock_rank::poller};
   std::unique_ptr<netpoll> np_;
