@@ -212,8 +212,9 @@ struct read_into {
   }
   // A read of n bytes completed: whether the wait goes on for more.
   bool more(std::size_t n) noexcept {
+    if (!fill) return false;
     buf += n;
-    return fill && buf.size() > 0;
+    return buf.size() > 0;
   }
 };
 struct receive_from {

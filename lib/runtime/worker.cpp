@@ -251,9 +251,8 @@ g* worker::spin_for_work() noexcept {
 // a watch may take it (park). This is what the idle protocol's S2 re-checks (idle.hpp).
 bool worker::work_to_take() const noexcept {
   if (!s_.global.empty() || !q_.empty() || pp_.runnext.load(memory_order_acquire)) return true;
-  for (const auto& v : s_.ps) {
+  for (const auto& v : s_.ps)
     if (v.get() != &pp_ && stealable_now(*v)) return true;
-  }
   return false;
 }
 
