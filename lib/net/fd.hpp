@@ -69,6 +69,10 @@ std::string to_string(const Endpoint& ep) {
   return host + ":" + std::to_string(ep.port());
 }
 
+// Why a wait ended early, or did not start, or an attempt was refused (see the top of the
+// file).
+enum class woken : std::uint8_t { no, closed, timeout, canceled };
+
 // What Go's poll.FD and pollDesc hold for one socket: the socket, the lock that
 // serializes calls on it, the closed flag and the two deadlines. S is a tcp_socket,
 // tcp_acceptor or udp_socket.
@@ -95,6 +99,14 @@ struct pollfd : std::enable_shared_from_this<pollfd<S>> {
     }
   };
   deadline dl[2];  // under mu; [rd], [wr]
+
+  // Under mu: what stops a call in direction d now (closed, its deadline passed), if
+  // anything. Every attempt and every wait checks it.
+  woken stopped(direction d) noexcept {
+    if (closed.load(go::detail::memory_order_relaxed)) return woken::closed;
+    if (dl[d].passed()) return woken::timeout;
+    return woken::no;
+  }
 };
 
 struct netfd : pollfd<tcp_socket> {
@@ -137,13 +149,13 @@ inline bool would_block(const std::error_code& ec) {
 
 // How one attempt ended.
 enum class step { done, again, closed, timeout, failed };
+inline step refused(woken w) noexcept { return w == woken::closed ? step::closed : step::timeout; }
 
 // One attempt: under the lock, check closed and the deadline, then make the call.
 template <class S, class Call>
 step attempt(pollfd<S>& f, direction d, std::error_code& ec, Call&& call) {
   std::lock_guard lock(f.mu);
-  if (f.closed.load(go::detail::memory_order_relaxed)) return step::closed;
-  if (f.dl[d].passed()) return step::timeout;
+  if (woken w = f.stopped(d); w != woken::no) return refused(w);
   call(ec);
   if (!ec) return step::done;
   return would_block(ec) ? step::again : step::failed;
@@ -159,8 +171,7 @@ step attempt(pollfd<S>& f, direction d, std::error_code& ec, Call&& call) {
 template <class Sys>
 step attempt_stream(pollfd<tcp_socket>& f, direction d, std::size_t len, std::size_t& n, std::error_code& ec, Sys&& sys) {
   std::lock_guard lock(f.mu);
-  if (f.closed.load(go::detail::memory_order_relaxed)) return step::closed;
-  if (f.dl[d].passed()) return step::timeout;
+  if (woken w = f.stopped(d); w != woken::no) return refused(w);
   const int fd = f.sock.native_handle();
   for (;;) {
     const ssize_t r = sys(fd);
@@ -227,9 +238,6 @@ struct receive_from {
   }
   static bool more(std::size_t) noexcept { return false; }
 };
-
-// Why a wait ended early, or did not start (see the top of the file).
-enum class woken : std::uint8_t { no, closed, timeout, canceled };
 
 // How a wait ended: ec (operation_aborted when woken early, with why), and for a read
 // the bytes it read (a filling read can end early with some: then ec is clear and why
@@ -319,12 +327,7 @@ class [[nodiscard]] io_wait {
   };
 
   // Under f_.mu: a reason to stop waiting, if there is one.
-  woken why_now() noexcept {
-    if (canceled_) return woken::canceled;
-    if (f_.closed.load(go::detail::memory_order_relaxed)) return woken::closed;
-    if (f_.dl[op_.d].passed()) return woken::timeout;
-    return woken::no;
-  }
+  woken why_now() noexcept { return canceled_ ? woken::canceled : f_.stopped(op_.d); }
   // Under f_.mu: start the operation. False if it could not (out of memory): the wait
   // ends with operation_aborted and no reason, and the caller's loop tries again.
   bool begin() noexcept {

@@ -73,15 +73,16 @@ std::size_t conn::read_end(read_awaiter& r) {
     detail::wait_result res = wait_in(r.wait_).await_resume();
     read_drop(r);
     r.got_ += res.n;
+    const bool closed = f.closed.load(go::detail::memory_order_relaxed);
     if (!res.ec) {
       f.read_waits.store(r.waits_ + 1, go::detail::memory_order_relaxed);
-    } else if (res.ec == asio::error::eof && !f.closed.load(go::detail::memory_order_relaxed)) {
+    } else if (res.ec == asio::error::eof && !closed) {
       f.read_eof.store(true, go::detail::memory_order_relaxed);
-    } else if (res.ec != asio::error::operation_aborted && !f.closed.load(go::detail::memory_order_relaxed)) {
+    } else if (res.ec != asio::error::operation_aborted && !closed) {
       detail::fail("read", "tcp", f.addrs(), step::failed, res.ec);
     }
     // Ended early (or a filling read stopped short): say why.
-    if (res.why == detail::woken::no && f.closed.load(go::detail::memory_order_relaxed)) res.why = detail::woken::closed;
+    if (res.why == detail::woken::no && closed) res.why = detail::woken::closed;
     if (res.ec || (r.full_ && r.got_ < r.buf_.size() && !f.read_eof.load(go::detail::memory_order_relaxed))) {
       switch (res.why) {
         case detail::woken::canceled: go::detail::throw_ctx_err(go::detail::ctx_access::canceler(r.ctx_));
