@@ -43,6 +43,7 @@
 #include "go/detail/ctx_wait.hpp"
 #include "go/detail/spinlock.hpp"
 #include "go/net.hpp"
+#include "net/recv_op.hpp"
 
 namespace go::net {
 
@@ -115,7 +116,9 @@ struct netfd : pollfd<tcp_socket> {
     local = to_string(sock.local_endpoint(ec));
     remote = to_string(sock.remote_endpoint(ec));
     sock.set_option(tcp::no_delay(true), ec);  // Go's default for TCP conns
+    want_inq(sock.native_handle());            // for recv_op
   }
+  reactor* const asio_reactor = reactor_of(sock);  // for read_into
   // The peer's FIN was read: later reads return end of stream at once, as Go's do (the
   // edge-triggered epoll under Asio reports that edge once).
   go::detail::atomic<bool> read_eof{false};
@@ -212,14 +215,19 @@ struct wait_for {
 // needs no epoll_ctl to re-arm the edge-triggered descriptor (a readiness wait does),
 // and the data comes with the wake-up. (Go's loop reads again after the wake-up.) With
 // fill, a read that got less than buf reads on into the rest before the wait ends (Go's
-// io.ReadFull).
+// io.ReadFull). The read is recv_op (recv_op.hpp) where Asio's reactor allows it.
 struct read_into {
   asio::mutable_buffer buf;
   bool fill = false;
+  reactor* r;  // the socket's (netfd::asio_reactor)
   static constexpr direction d = rd;
-  template <class S, class H>
-  void start(S& sock, H&& h) const {
+  template <class H>
+  void start(tcp_socket& sock, H&& h) const {
+#if GO_NET_RECV_OP
+    recv_op<std::decay_t<H>>::start(*r, sock, buf, std::forward<H>(h));
+#else
     sock.async_read_some(buf, std::forward<H>(h));
+#endif
   }
   // A read of n bytes completed: whether the wait goes on for more.
   bool more(std::size_t n) noexcept {

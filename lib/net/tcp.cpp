@@ -60,7 +60,7 @@ bool conn::read_park(read_awaiter& r, std::coroutine_handle<> h) {
   auto& f = *r.fd_;
   const auto rest = r.buf_.subspan(r.got_);
   auto* w = ::new (static_cast<void*>(r.wait_))
-      read_wait(f, detail::read_into{asio::buffer(rest.data(), rest.size()), r.full_}, go::detail::ctx_access::canceler(r.ctx_));
+      read_wait(f, detail::read_into{asio::buffer(rest.data(), rest.size()), r.full_, f.asio_reactor}, go::detail::ctx_access::canceler(r.ctx_));
   r.waiting_ = true;
   return w->await_suspend(h);
 }

@@ -248,6 +248,64 @@ GO_TEST_CASE("a reader that waited many times gets data that was already there, 
   CHECK(seen == want + "<eof>");
 }
 
+// A read that leaves nothing in the socket (one that comes back short, or a full one the
+// kernel says drained it: TCP_INQ) tells the reactor, which then starts the next read
+// without trying it first and counts on epoll's next edge (recv_op.hpp). Every way data
+// can arrive around such a read must still reach the reader: after it has parked, in
+// the same write as the message before it (the read is full but not drained), and
+// before the next read starts (the edge may or may not have been polled by then).
+GO_TEST_CASE("data that comes after a read drained the socket wakes the next read, however it arrives") {
+  auto l = go::net::listen("tcp", "127.0.0.1:0");
+  auto conns = co_await connected_pair(l);
+  go::net::conn c = conns.first, peer = conns.second;
+  enum mode : int { after_park, two_at_once, before_read, short_read };
+  constexpr int rounds = 400, size = 8;
+  auto cmd = go::make_chan<int>(1);
+  auto done = go::make_chan<int>(1);  // each round ends before the next one's data is written
+  auto reader = [c, cmd, done]() -> go::task<std::string> {
+    std::string seen, msg(size, '\0'), big(64, '\0');
+    while (auto m = co_await cmd.recv()) {
+      if (*m == short_read) {
+        std::size_t n = co_await c.read(bytes(big));  // comes back short: drained
+        seen.append(big, 0, n);
+      } else {
+        for (int k = 0; k < (*m == two_at_once ? 2 : 1); ++k) {
+          co_await c.read_full(bytes(msg));  // full: drained only by the kernel's count
+          seen += msg;
+        }
+      }
+      co_await done.send(1);
+    }
+    co_return seen;
+  };
+  auto r = go::spawn(reader);
+  std::string want;
+  auto message = [&want](int i) {
+    std::string m(size, static_cast<char>('a' + i % 26));
+    m[0] = static_cast<char>('0' + i % 10);
+    want += m;
+    return m;
+  };
+  for (int i = 0; i < rounds; ++i) {
+    const int m = i % 4;
+    if (m == before_read) {
+      (void)co_await peer.write(std::string_view(message(i)));
+      co_await cmd.send(m);
+    } else {
+      co_await cmd.send(m);
+      co_await go_test::until_waiting(1, "IO wait");
+      std::string out = message(i);
+      if (m == two_at_once) out += message(i + 1000);
+      (void)co_await peer.write(std::string_view(out));
+    }
+    (void)co_await done.recv();
+  }
+  cmd.close();
+  const std::string seen = co_await r;
+  CHECK(seen.size() == want.size());
+  CHECK(seen == want);
+}
+
 // A poll runs at most a batch of completions (netpoll::poll_batch, 16) and leaves the
 // rest queued in the io_context for the next poll, by any worker or by the sleeper in
 // the poller. A burst that readies many more readers than one batch wakes every one.
