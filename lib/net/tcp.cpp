@@ -16,13 +16,14 @@ namespace {
 read_wait& wait_in(unsigned char* bytes) noexcept { return *std::launder(reinterpret_cast<read_wait*>(bytes)); }
 }  // namespace
 
-// Go's loop tries the read first and waits only if it would block. But Asio's read, which
-// the wait starts, tries once more itself as it starts (its speculative read), so a read
-// that waits would cost two failed recvfroms. After a read that had to wait, the next one
+// Go's loop tries the read first and waits only if it would block. But the read the wait
+// starts is tried once more by Asio's reactor as it starts (its speculative read), so a
+// read that waits would cost two failed recvs. After a read that had to wait, the next one
 // most likely waits too (a peer that answers requests), so it skips its own try and lets
-// Asio's be the one: one failed recvfrom per wait, as Go and tokio make. If the data is
-// there after all, Asio's try gets it and the read completes through the io_context's
-// queue (the next poll) rather than at once. So the read still tries first after 1, 2, 4,
+// the reactor's be the one: at most one failed recv per wait, as Go and tokio make, and
+// none when the read before emptied the socket (the reactor then skips its try too:
+// recv_op.hpp). If the data is there after all, the reactor's try gets it and the read
+// completes through the io_context's queue (the next poll) rather than at once. So the read still tries first after 1, 2, 4,
 // ... 1024 waits in a row and then after every 1024th: a run of reads through the queue
 // is never longer than the run of waits before it (nor than 1024), and a streaming reader
 // that caught up goes back to reading at once. (Every 64th cost 0.016 failed recvfroms per
