@@ -32,7 +32,6 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 #include <asio/steady_timer.hpp>
-#include <cerrno>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -44,6 +43,7 @@
 #include "go/detail/spinlock.hpp"
 #include "go/net.hpp"
 #include "net/recv_op.hpp"
+#include "net/stream_call.hpp"
 
 namespace go::net {
 
@@ -150,8 +150,6 @@ inline bool would_block(const std::error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
 }
 
-// How one attempt ended.
-enum class step { done, again, closed, timeout, failed };
 inline step refused(woken w) noexcept { return w == woken::closed ? step::closed : step::timeout; }
 
 // One attempt: under the lock, check closed and the deadline, then make the call.
@@ -176,22 +174,7 @@ step attempt_stream(pollfd<tcp_socket>& f, direction d, std::size_t len, std::si
   std::lock_guard lock(f.mu);
   if (woken w = f.stopped(d); w != woken::no) return refused(w);
   const int fd = f.sock.native_handle();
-  for (;;) {
-    const ssize_t r = sys(fd);
-    if (r > 0 || (r == 0 && (d == wr || len == 0))) {
-      n = static_cast<std::size_t>(r);
-      return step::done;
-    }
-    if (r == 0) {
-      ec = asio::error::eof;
-      return step::failed;
-    }
-    const int e = errno;
-    if (e == EINTR) continue;
-    if (e == EAGAIN || e == EWOULDBLOCK) return step::again;
-    ec = std::error_code(e, asio::error::get_system_category());
-    return step::failed;
-  }
+  return stream_call(d == rd, len, n, ec, [&] { return sys(fd); });
 }
 inline step attempt_recv(pollfd<tcp_socket>& f, std::span<std::byte> b, std::size_t& n, std::error_code& ec) {
   return attempt_stream(f, rd, b.size(), n, ec, [&](int fd) { return ::recv(fd, b.data(), b.size(), 0); });

@@ -4,11 +4,11 @@
 // Asio's async_read_some makes the same kind of operation (a reactor_op queued on the
 // descriptor, performed by the reactor when epoll reports the socket readable, and tried
 // once as it starts, Asio's speculative read); this one differs in three things:
-//   - perform() is one ::recvmsg with errno read directly. Asio's goes through
-//     non_blocking_recv1 and recv1, which build an error_code for every call and compare
-//     it with three asio::error constants (each comparison calls out for the category):
-//     about 100 user instructions per perform against 20, and the echo workload performs
-//     two per round trip (the speculative one, and the one after the event).
+//   - perform() is one ::recvmsg with errno read directly (stream_call, as the conn's own
+//     attempts make their calls). Asio's goes through non_blocking_recv1 and recv1, which
+//     build an error_code for every call and compare it with three asio::error constants
+//     (each comparison calls out for the category): about 100 user instructions per
+//     perform against 20.
 //   - A read that leaves the socket empty tells the reactor so (done_and_exhausted, as
 //     Asio's sends do): one that came back short, or a full one after which the
 //     kernel's count of unread bytes is 0 (TCP_INQ: the count comes with each recvmsg,
@@ -58,11 +58,12 @@
 #include <asio/detail/reactor.hpp>
 #include <asio/detail/reactor_op.hpp>
 #include <asio/error.hpp>
-#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <utility>
+
+#include "net/stream_call.hpp"
 
 namespace go::net::detail {
 
@@ -124,26 +125,22 @@ class recv_op final : public asio::detail::reactor_op {
     auto* o = static_cast<recv_op*>(base);
     iovec iov{o->buf_.data(), o->buf_.size()};
     alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int))];
-    for (;;) {
-      msghdr m{};
+    msghdr m{};
+    std::size_t n = 0;
+    switch (stream_call(true, o->buf_.size(), n, o->ec_, [&] {
+      m = msghdr{};
       m.msg_iov = &iov;
       m.msg_iovlen = 1;
       m.msg_control = control;
       m.msg_controllen = sizeof control;
-      const ssize_t r = ::recvmsg(o->fd_, &m, 0);
-      if (r > 0) {
-        o->bytes_transferred_ = static_cast<std::size_t>(r);
-        return o->bytes_transferred_ < o->buf_.size() || drained(m) ? done_and_exhausted : done;
-      }
-      if (r == 0) {
-        o->ec_ = asio::error::eof;  // the peer's FIN (buf is not empty)
-        return done_and_exhausted;
-      }
-      const int e = errno;
-      if (e == EINTR) continue;
-      if (e == EAGAIN || e == EWOULDBLOCK) return not_done;
-      o->ec_ = std::error_code(e, asio::error::get_system_category());
-      return done;
+      return ::recvmsg(o->fd_, &m, 0);
+    })) {
+      case step::again: return not_done;
+      case step::done:
+        o->bytes_transferred_ = n;
+        return n < o->buf_.size() || drained(m) ? done_and_exhausted : done;
+      default:  // failed: o->ec_ says why; eof (buf is not empty) leaves nothing to read
+        return o->ec_ == asio::error::eof ? done_and_exhausted : done;
     }
   }
 

@@ -23,11 +23,12 @@ read_wait& wait_in(unsigned char* bytes) noexcept { return *std::launder(reinter
 // the reactor's be the one: at most one failed recv per wait, as Go and tokio make, and
 // none when the read before emptied the socket (the reactor then skips its try too:
 // recv_op.hpp). If the data is there after all, the reactor's try gets it and the read
-// completes through the io_context's queue (the next poll) rather than at once. So the read still tries first after 1, 2, 4,
-// ... 1024 waits in a row and then after every 1024th: a run of reads through the queue
-// is never longer than the run of waits before it (nor than 1024), and a streaming reader
-// that caught up goes back to reading at once. (Every 64th cost 0.016 failed recvfroms per
-// message in the echo workload, above Go's and tokio's count; every 1024th costs 0.001.)
+// completes through the io_context's queue (the next poll) rather than at once. So the
+// read still tries first after 1, 2, 4, ... 1024 waits in a row and then after every
+// 1024th: a run of reads through the queue is never longer than the run of waits before
+// it (nor than 1024), and a streaming reader that caught up goes back to reading at once.
+// (Every 64th cost 0.016 failed recvfroms per message in the echo workload, above Go's
+// and tokio's count; every 1024th costs 0.001.)
 bool conn::read_now(read_awaiter& r) {
   auto& f = detail::live(r.fd_, "conn", "read");
   r.waits_ = f.read_waits.load(go::detail::memory_order_relaxed);
